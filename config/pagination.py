@@ -1,0 +1,47 @@
+"""The API's one pagination style: `skip`/`limit`, validated strictly."""
+
+import re
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+# PostgreSQL's OFFSET is a bigint; anything past it cannot be a page.
+MAX_SKIP = 2**63 - 1
+
+
+class SkipLimitPagination(LimitOffsetPagination):
+    """`?skip=&limit=` pages in the `{"count", "next", "previous", "results"}` envelope.
+
+    DRF's `LimitOffsetPagination` silently clamps or ignores bad values; this API
+    answers 400 keyed on the parameter instead, so a client learns of its mistake.
+    """
+
+    limit_query_param = "limit"
+    offset_query_param = "skip"
+    default_limit = 10
+    max_limit = 100
+
+    def get_limit(self, request):
+        return _parse_bounded_int(
+            request.query_params, self.limit_query_param, self.default_limit, 1, self.max_limit
+        )
+
+    def get_offset(self, request):
+        return _parse_bounded_int(request.query_params, self.offset_query_param, 0, 0, MAX_SKIP)
+
+
+def _parse_bounded_int(params, name, default, minimum, maximum):
+    """Read an integer query parameter, raising a field-keyed 400 when it is unusable."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    # Stricter than int(): no "1_000", "+1", whitespace or 5,000-digit strings.
+    if not _INTEGER.fullmatch(raw):
+        raise ValidationError({name: ["A valid integer is required."]})
+    value = int(raw)
+    if value < minimum:
+        raise ValidationError({name: [f"Ensure this value is greater than or equal to {minimum}."]})
+    if value > maximum:
+        raise ValidationError({name: [f"Ensure this value is less than or equal to {maximum}."]})
+    return value

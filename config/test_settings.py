@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real PostgreSQL and Redis, defaulting to 127.0.0.1.
+
+Environment variables still win, so CI or a developer can point the tests elsewhere.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/users_posts")
+# A database number of its own: the suite flushes it between tests.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from config.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+
+# The manifest exists only after collectstatic; tests render templates without it.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

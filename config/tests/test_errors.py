@@ -1,0 +1,62 @@
+"""Errors are JSON, with no SQL, driver or traceback text, and start-up refuses bad config."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+
+from users import selectors
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_is_a_json_500_without_details(api_client, monkeypatch):
+    def broken():
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(selectors, "user_stats", broken)
+    response = api_client.get("/users/stats")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+    assert b"SELECT" not in response.content
+
+
+@pytest.mark.django_db
+def test_a_lost_database_connection_is_a_json_503(api_client, monkeypatch):
+    def unreachable():
+        raise OperationalError('connection to server at "127.0.0.1" failed')
+
+    monkeypatch.setattr(selectors, "user_stats", unreachable)
+    response = api_client.get("/users/stats")
+    assert response.status_code == 503
+    assert "127.0.0.1" not in response.content.decode()
+
+
+def test_an_unrouted_path_is_a_json_404(client):
+    response = client.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"}}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["DJANGO_ENV_FILE"] = os.devnull  # a developer's .env must not supply a key
+    result = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "DJANGO_SECRET_KEY is not set: export it or put it in .env (`make run` writes a local "
+        "one for you), or set DJANGO_DEBUG=1 for local work."
+    ]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class UsersConfig(AppConfig):
+    """The users app: the custom user model and the Users API."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "users"

@@ -1,0 +1,45 @@
+"""The user model: `users.User` is AUTH_USER_MODEL, signing in by email."""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from .managers import UserManager
+
+EMAIL_CI_UNIQUE = "users_user_email_ci_unique"
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person using the API; staff also manage data in the admin."""
+
+    name = models.CharField(max_length=150)
+    # unique=True satisfies auth check E003; the Lower() constraint below is what makes
+    # "Ann@x.io" and "ann@x.io" the same account, decided by the database under races.
+    email = models.EmailField(max_length=254, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name=EMAIL_CI_UNIQUE,
+                violation_error_message="A user with this email already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email)

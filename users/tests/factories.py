@@ -1,0 +1,19 @@
+"""factory_boy factories for users."""
+
+import factory
+
+from users.models import User
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A member with a known password (TEST_PASSWORD)."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.django.Password(TEST_PASSWORD)
