@@ -28,3 +28,19 @@ def user(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def member_client(user):
+    """An API client signed in as the `user` fixture (a member)."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff):
+    """An API client signed in as the `staff` fixture."""
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client

@@ -3,6 +3,7 @@
 Every knob is listed with its default in README.md ("Configuration").
 """
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "users.apps.UsersConfig",
 ]
@@ -97,6 +99,8 @@ AUTH_USER_MODEL = "users.User"
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_TTL = env.int("CACHE_TTL", default=300)
+# After a cache failure, how long to serve without the cache before trying it again.
+CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -155,7 +159,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.SkipLimitPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Bearer tokens first: its WWW-Authenticate header is what a 401 carries.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.SignedInUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
+        "user": env.str("API_THROTTLE_USER", default="1000/min"),
+    },
+    # How many reverse proxies in front of us to trust in X-Forwarded-For. 0: use the
+    # socket's address, so a client cannot pick its own throttle bucket.
+    "NUM_PROXIES": env.int("API_TRUSTED_PROXIES", default=0),
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "ALGORITHM": "HS256",
 }
 
 # --- Logging --------------------------------------------------------------------------

@@ -5,7 +5,9 @@ Environment variables still win, so CI or a developer can point the tests elsewh
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment")
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-0123456789abcdefghijklmnop"
+)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/users_posts")
 # A database number of its own: the suite flushes it between tests.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -19,3 +21,5 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405

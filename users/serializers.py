@@ -1,5 +1,7 @@
 """Representation and input validation of users; writes go through users.services."""
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -10,7 +12,10 @@ DUPLICATE_EMAIL = "A user with this email already exists."
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """A user as the API shows it: never a password or its hash."""
+    """A user as the API shows it: never a password or its hash.
+
+    `is_staff` and `is_superuser` are not fields, so no API call can grant them.
+    """
 
     email = serializers.EmailField(
         max_length=254,
@@ -33,3 +38,32 @@ class UserSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return services.user_update(instance, **validated_data)
+
+
+class UserCreateSerializer(UserSerializer):
+    """A new user, optionally with a password; without one the account cannot sign in."""
+
+    password = serializers.CharField(
+        write_only=True, required=False, max_length=128, style={"input_type": "password"}
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "password"]
+
+    def validate(self, attrs):
+        password = attrs.get("password")
+        if password is not None:
+            candidate = User(name=attrs.get("name", ""), email=attrs.get("email", ""))
+            try:
+                password_validation.validate_password(password, user=candidate)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+class RegisterSerializer(UserCreateSerializer):
+    """Self sign-up: the password is required and Django's validators apply."""
+
+    password = serializers.CharField(
+        write_only=True, required=True, max_length=128, style={"input_type": "password"}
+    )

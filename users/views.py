@@ -1,12 +1,16 @@
-"""The Users API: a thin viewset delegating to serializers, filters and selectors."""
+"""The Users API and the auth endpoints: thin views delegating to the app's modules."""
 
-from rest_framework import viewsets
+from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors
 from .filters import UserFilterSet
-from .serializers import UserSerializer
+from .permissions import UserAccess
+from .serializers import RegisterSerializer, UserCreateSerializer, UserSerializer
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -15,7 +19,13 @@ class UserViewSet(viewsets.ModelViewSet):
     queryset = selectors.user_list()
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
+    permission_classes = [UserAccess]
     lookup_value_regex = "[0-9]+"
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return UserCreateSerializer
+        return UserSerializer
 
     @action(detail=False, methods=["get"])
     def search(self, request):
@@ -26,3 +36,38 @@ class UserViewSet(viewsets.ModelViewSet):
     def stats(self, request):
         """Total users and users created in the last 7 days."""
         return Response(selectors.user_stats())
+
+
+class RegisterView(generics.CreateAPIView):
+    """Sign up: anyone may create their own account, with a password."""
+
+    serializer_class = RegisterSerializer
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [AuthEndpointThrottle, SignedInUserThrottle]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save()
+        return Response(UserSerializer(user).data, status=201)
+
+
+class MeView(generics.RetrieveAPIView):
+    """The signed-in caller's own user."""
+
+    serializer_class = UserSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class TokenObtainView(TokenObtainPairView):
+    """Sign in with email and password for an access and a refresh token."""
+
+    throttle_classes = [AuthEndpointThrottle]
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    """Trade a refresh token for a new pair; the used one is blacklisted."""
+
+    throttle_classes = [AuthEndpointThrottle]

@@ -14,24 +14,24 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
-def test_an_unexpected_error_is_a_json_500_without_details(api_client, monkeypatch):
+def test_an_unexpected_error_is_a_json_500_without_details(staff_client, monkeypatch):
     def broken():
         raise RuntimeError("SELECT secret FROM somewhere")
 
     monkeypatch.setattr(selectors, "user_stats", broken)
-    response = api_client.get("/users/stats")
+    response = staff_client.get("/users/stats")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error."}
     assert b"SELECT" not in response.content
 
 
 @pytest.mark.django_db
-def test_a_lost_database_connection_is_a_json_503(api_client, monkeypatch):
+def test_a_lost_database_connection_is_a_json_503(staff_client, monkeypatch):
     def unreachable():
         raise OperationalError('connection to server at "127.0.0.1" failed')
 
     monkeypatch.setattr(selectors, "user_stats", unreachable)
-    response = api_client.get("/users/stats")
+    response = staff_client.get("/users/stats")
     assert response.status_code == 503
     assert "127.0.0.1" not in response.content.decode()
 

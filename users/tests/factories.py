@@ -14,6 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
         skip_postgeneration_save = True
 
-    name = factory.Faker("name")
+    # Predictable names keep name-search tests free of accidental matches.
+    name = factory.Sequence(lambda n: f"Member {n}")
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.django.Password(TEST_PASSWORD)

@@ -1,0 +1,324 @@
+"""Sign-up, sign-in, token refresh and rotation, /auth/me, token validity, throttling."""
+
+import datetime as dt
+
+import jwt
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from users.models import User
+
+from .factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG_PASSWORD = "violet-Otter-42-lamp"
+
+
+def bearer(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def sign_in(client, user):
+    response = client.post(
+        "/auth/token", {"email": user.email, "password": TEST_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+class TestRegister:
+    def test_creates_a_user_who_can_then_sign_in(self, api_client):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "Ann", "email": "ann@x.io", "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 201
+        assert set(response.json()) == {"id", "name", "email", "created_at"}
+        assert STRONG_PASSWORD not in response.content.decode()
+        tokens = api_client.post(
+            "/auth/token/", {"email": "ann@x.io", "password": STRONG_PASSWORD}, format="json"
+        ).json()
+        assert set(tokens) == {"access", "refresh"}
+        assert not User.objects.get(email="ann@x.io").is_staff
+
+    @pytest.mark.parametrize(
+        ("password", "message"),
+        [
+            ("short1!", "This password is too short. It must contain at least 8 characters."),
+            ("12345678901", "This password is entirely numeric."),
+            ("password123", "This password is too common."),
+        ],
+    )
+    def test_django_password_validators_apply(self, api_client, password, message):
+        response = api_client.post(
+            "/auth/register", {"name": "A", "email": "a@x.io", "password": password}, format="json"
+        )
+        assert response.status_code == 400
+        assert message in response.json()["password"]
+        assert not User.objects.filter(email="a@x.io").exists()
+
+    def test_password_similar_to_the_email_is_refused(self, api_client):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "A", "email": "longusername@x.io", "password": "longusername"},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert "password" in response.json()
+
+    def test_password_is_required(self, api_client):
+        response = api_client.post(
+            "/auth/register", {"name": "A", "email": "a@x.io"}, format="json"
+        )
+        assert response.status_code == 400
+        assert "password" in response.json()
+
+    def test_duplicate_email_is_400_on_email(self, api_client, user):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "A", "email": user.email.upper(), "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["email"]
+
+    def test_staff_flags_cannot_be_self_granted(self, api_client):
+        response = api_client.post(
+            "/auth/register",
+            {
+                "name": "A",
+                "email": "a@x.io",
+                "password": STRONG_PASSWORD,
+                "is_staff": True,
+                "is_superuser": True,
+            },
+            format="json",
+        )
+        assert response.status_code == 201
+        created = User.objects.get(email="a@x.io")
+        assert not created.is_staff
+        assert not created.is_superuser
+
+
+class TestToken:
+    def test_wrong_password_is_401(self, api_client, user):
+        response = api_client.post(
+            "/auth/token", {"email": user.email, "password": "nope-nope"}, format="json"
+        )
+        assert response.status_code == 401
+
+    def test_unknown_email_is_401(self, api_client):
+        response = api_client.post(
+            "/auth/token", {"email": "ghost@x.io", "password": "whatever1"}, format="json"
+        )
+        assert response.status_code == 401
+
+    def test_inactive_user_is_401(self, api_client):
+        inactive = UserFactory(is_active=False)
+        response = api_client.post(
+            "/auth/token", {"email": inactive.email, "password": TEST_PASSWORD}, format="json"
+        )
+        assert response.status_code == 401
+
+    def test_missing_fields_are_400(self, api_client):
+        response = api_client.post("/auth/token", {"email": "a@x.io"}, format="json")
+        assert response.status_code == 400
+        assert "password" in response.json()
+
+    def test_access_token_authenticates(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        response = bearer(tokens["access"]).get("/auth/me")
+        assert response.status_code == 200
+        assert response.json()["id"] == user.pk
+
+    def test_user_without_a_password_cannot_sign_in(self, api_client):
+        nopw = User.objects.create_user(email="nopw@x.io", name="N")
+        response = api_client.post(
+            "/auth/token", {"email": nopw.email, "password": ""}, format="json"
+        )
+        assert response.status_code in {400, 401}
+        assert "access" not in response.json()
+
+
+class TestRefresh:
+    def test_rotates_and_blacklists_the_used_token(self, api_client, user):
+        first = sign_in(api_client, user)
+        response = api_client.post("/auth/token/refresh", {"refresh": first["refresh"]})
+        assert response.status_code == 200
+        second = response.json()
+        assert set(second) == {"access", "refresh"}
+        assert second["refresh"] != first["refresh"]
+        assert bearer(second["access"]).get("/auth/me").status_code == 200
+
+        reused = api_client.post("/auth/token/refresh", {"refresh": first["refresh"]})
+        assert reused.status_code == 401
+        # The rotated-in token still works once.
+        assert (
+            api_client.post("/auth/token/refresh", {"refresh": second["refresh"]}).status_code
+            == 200
+        )
+
+    def test_garbage_refresh_is_401(self, api_client):
+        response = api_client.post("/auth/token/refresh", {"refresh": "not.a.token"})
+        assert response.status_code == 401
+
+    def test_an_access_token_is_not_a_refresh_token(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        response = api_client.post("/auth/token/refresh", {"refresh": tokens["access"]})
+        assert response.status_code == 401
+
+
+class TestTokenValidity:
+    def test_expired_access_token_is_401(self, user):
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=-dt.timedelta(seconds=1))
+        response = bearer(str(token)).get("/auth/me")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+
+    def test_tampered_access_token_is_401(self, user):
+        token = str(AccessToken.for_user(user))
+        header, payload, signature = token.split(".")
+        forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+        assert bearer(forged).get("/auth/me").status_code == 401
+
+    def test_payload_swapped_for_another_users_is_401(self, user, staff):
+        mine = str(AccessToken.for_user(user)).split(".")
+        theirs = str(AccessToken.for_user(staff)).split(".")
+        forged = f"{mine[0]}.{theirs[1]}.{mine[2]}"
+        assert bearer(forged).get("/auth/me").status_code == 401
+
+    @pytest.mark.parametrize("algorithm", ["HS512", "none"])
+    def test_wrong_algorithm_is_401(self, user, algorithm):
+        claims = dict(AccessToken.for_user(user).payload)
+        key = settings.SECRET_KEY if algorithm != "none" else None
+        forged = jwt.encode(claims, key, algorithm=algorithm)
+        assert bearer(forged).get("/auth/me").status_code == 401
+
+    def test_token_of_a_deleted_user_is_401(self, user):
+        token = str(AccessToken.for_user(user))
+        user.delete()
+        assert bearer(token).get("/auth/me").status_code == 401
+
+    def test_token_of_a_deactivated_user_is_401(self, user):
+        token = str(AccessToken.for_user(user))
+        user.is_active = False
+        user.save()
+        assert bearer(token).get("/auth/me").status_code == 401
+
+
+class TestSession:
+    def test_staff_signed_in_to_the_admin_can_use_the_browsable_api(self, client, staff):
+        assert client.login(email=staff.email, password=TEST_PASSWORD)
+        response = client.get("/users", HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        assert b"<html" in response.content.lower()
+
+    def test_session_writes_need_the_csrf_token(self, staff):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(staff)
+        response = client.post(
+            "/users", {"name": "A", "email": "a@x.io"}, content_type="application/json"
+        )
+        assert response.status_code == 403
+
+
+class TestThrottling:
+    @pytest.fixture
+    def low_rates(self, settings):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"auth": "3/min", "user": "5/min"},
+        }
+
+    def test_sign_in_attempts_are_limited_per_address(self, api_client, user, low_rates):
+        statuses = [
+            api_client.post(
+                "/auth/token", {"email": user.email, "password": "wrong-pass"}, format="json"
+            ).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        limited = api_client.post(
+            "/auth/token", {"email": user.email, "password": TEST_PASSWORD}, format="json"
+        )
+        assert limited.status_code == 429
+        assert 1 <= int(limited["Retry-After"]) <= 60
+        assert "detail" in limited.json()
+        other_address = api_client.post(
+            "/auth/token",
+            {"email": user.email, "password": TEST_PASSWORD},
+            format="json",
+            REMOTE_ADDR="10.9.9.9",
+        )
+        assert other_address.status_code == 200
+
+    def test_register_shares_the_sign_in_budget(self, api_client, low_rates):
+        statuses = [
+            api_client.post("/auth/register", {"name": "A"}, format="json").status_code
+            for _ in range(4)
+        ]
+        assert statuses == [400, 400, 400, 429]
+
+    def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(
+        self, api_client, user, low_rates
+    ):
+        statuses = [
+            api_client.post(
+                "/auth/token",
+                {"email": user.email, "password": "wrong-pass"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+            ).status_code
+            for i in range(4)
+        ]
+        assert statuses[-1] == 429
+
+    def test_trusted_proxy_address_is_used_when_configured(
+        self, api_client, user, low_rates, settings
+    ):
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        statuses = [
+            api_client.post(
+                "/auth/token",
+                {"email": user.email, "password": "wrong-pass"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+            ).status_code
+            for i in range(4)
+        ]
+        assert statuses == [401, 401, 401, 401]
+
+    def test_signed_in_callers_are_limited_per_user(self, member_client, staff_client, low_rates):
+        statuses = [member_client.get("/auth/me").status_code for _ in range(6)]
+        assert statuses == [200] * 5 + [429]
+        assert staff_client.get("/auth/me").status_code == 200
+
+
+class TestAdminAccess:
+    def test_anonymous_sees_only_the_login_page(self, client):
+        assert client.get("/admin/login/").status_code == 200
+        response = client.get("/admin/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+    def test_a_member_cannot_sign_in_to_the_admin(self, client, user):
+        response = client.post(
+            "/admin/login/?next=/admin/", {"username": user.email, "password": TEST_PASSWORD}
+        )
+        assert response.status_code == 200  # the form again, with an error
+        assert client.get("/admin/").status_code == 302
+
+    def test_staff_can(self, client, staff):
+        client.post(
+            "/admin/login/?next=/admin/", {"username": staff.email, "password": TEST_PASSWORD}
+        )
+        assert client.get("/admin/").status_code == 200

@@ -1,0 +1,102 @@
+"""The role table: every role × every users/auth endpoint × the expected status.
+
+Callers sign in with real bearer tokens, so authentication is exercised as deployed.
+`{member}` is the signed-in member's own id, `{other}` another member's.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from .factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_USER = {"name": "New", "email": "new@x.io"}
+ROLES = ("anonymous", "member", "staff")
+
+# (method, path, body, {role: expected status})
+TABLE = [
+    ("post", "/users", NEW_USER, (401, 403, 201)),
+    ("post", "/users", {**NEW_USER, "password": "violet-Otter-42"}, (401, 403, 201)),
+    ("get", "/users", None, (401, 200, 200)),
+    ("get", "/users/search?name=a", None, (401, 200, 200)),
+    ("get", "/users/stats", None, (401, 200, 200)),
+    ("get", "/users/{other}", None, (401, 200, 200)),
+    ("put", "/users/{member}", {"name": "Me", "email": "me@x.io"}, (401, 200, 200)),
+    ("put", "/users/{other}", {"name": "It", "email": "it@x.io"}, (401, 403, 200)),
+    ("patch", "/users/{member}", {"name": "Me"}, (401, 200, 200)),
+    ("patch", "/users/{other}", {"name": "It"}, (401, 403, 200)),
+    ("delete", "/users/{other}", None, (401, 403, 204)),
+    ("delete", "/users/{member}", None, (401, 204, 204)),
+    ("get", "/auth/me", None, (401, 200, 200)),
+    ("post", "/auth/register", {**NEW_USER, "password": "violet-Otter-42"}, (201, 201, 201)),
+    (
+        "post",
+        "/auth/token",
+        {"email": "{member_email}", "password": TEST_PASSWORD},
+        (200, 200, 200),
+    ),
+]
+
+
+def client_for(role, member, staff):
+    client = APIClient()
+    if role != "anonymous":
+        account = member if role == "member" else staff
+        token = RefreshToken.for_user(account).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "role", "expected"),
+    [
+        pytest.param(method, path, body, role, statuses[i], id=f"{role}-{method}-{path}")
+        for method, path, body, statuses in TABLE
+        for i, role in enumerate(ROLES)
+    ],
+)
+def test_role_table(method, path, body, role, expected):
+    member, other, staff = UserFactory(), UserFactory(), UserFactory(is_staff=True)
+    ids = {"member": member.pk, "other": other.pk}
+    if body is not None:
+        body = {k: v.format(member_email=member.email) for k, v in body.items()}
+    response = getattr(client_for(role, member, staff), method)(
+        path.format(**ids), body, format="json"
+    )
+    assert response.status_code == expected, response.content
+    if expected == 401:
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+        assert "detail" in response.json()
+
+
+def test_a_member_cannot_make_themselves_staff():
+    member = UserFactory()
+    client = client_for("member", member, None)
+    response = client.patch(
+        f"/users/{member.pk}", {"is_staff": True, "is_superuser": True}, format="json"
+    )
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert not member.is_staff
+    assert not member.is_superuser
+
+
+def test_staff_create_without_a_password_makes_an_account_that_cannot_sign_in():
+    staff = UserFactory(is_staff=True)
+    response = client_for("staff", None, staff).post("/users", NEW_USER, format="json")
+    assert response.status_code == 201
+    sign_in = APIClient().post(
+        "/auth/token", {"email": NEW_USER["email"], "password": ""}, format="json"
+    )
+    assert sign_in.status_code in {400, 401}
+
+
+def test_staff_create_with_a_password_applies_the_validators():
+    staff = UserFactory(is_staff=True)
+    response = client_for("staff", None, staff).post(
+        "/users", {**NEW_USER, "password": "123"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "password" in response.json()
