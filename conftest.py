@@ -44,3 +44,18 @@ def staff_client(staff):
     client = APIClient()
     client.force_authenticate(staff)
     return client
+
+
+@pytest.fixture
+def assert_page_queries_flat(django_assert_max_num_queries):
+    """Assert a list URL runs no more queries for a page of 100 than for a page of 1."""
+
+    def check(client, url):
+        sep = "&" if "?" in url else "?"
+        with django_assert_max_num_queries(2) as one_row:
+            assert client.get(f"{url}{sep}limit=1").status_code == 200
+        with django_assert_max_num_queries(len(one_row.captured_queries)):
+            response = client.get(f"{url}{sep}limit=100")
+        assert len(response.json()["results"]) > 1, "the big page must hold several rows"
+
+    return check

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("users.urls")),
+    path("", include("posts.urls")),
 ]
 
 handler400 = "config.exceptions.bad_request"

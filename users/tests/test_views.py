@@ -294,3 +294,9 @@ class TestStats:
         make_users(3)
         with django_assert_num_queries(1):
             staff_client.get("/users/stats")
+
+
+@pytest.mark.parametrize("path", ["/users", "/users/search?name=member"])
+def test_list_queries_do_not_grow_with_the_page(staff_client, path, assert_page_queries_flat):
+    make_users(20)
+    assert_page_queries_flat(staff_client, path)

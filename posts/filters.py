@@ -1,0 +1,29 @@
+"""Query-string filters for post lists and the posts-per-user ranking (`?user_id=`)."""
+
+import django_filters
+from django import forms
+
+from .models import Post
+
+BIGINT_MAX = 2**63 - 1
+
+
+class IdFilter(django_filters.Filter):
+    """A positive 64-bit id; anything else (`1.5`, `abc`, 2**64) is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class PostFilterSet(django_filters.FilterSet):
+    """`user_id`: only that user's posts (or ranking row)."""
+
+    user_id = IdFilter(field_name="user_id")
+
+    class Meta:
+        model = Post
+        fields = ["user_id"]

@@ -1,0 +1,33 @@
+"""The post model: text written by a user."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Post(models.Model):
+    """A post belongs to one user and goes when that user is deleted."""
+
+    # DB_CASCADE: PostgreSQL deletes a user's posts in the same statement as the user,
+    # so a post inserted while its user is being deleted can never be left orphaned,
+    # and deleting a user with many posts does not load them into Python. It sends no
+    # post_delete signals: the user's delete receiver invalidates post caches instead.
+    # No single-column index: the (user, id) index below serves every user_id lookup.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="posts",
+        db_index=False,
+    )
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # Listing a user's posts by id, and counting them, walk this index alone.
+            models.Index(fields=["user", "id"], name="posts_user_id_id_idx"),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,71 @@
+"""Post writes: the foreign key decides, also when the user is deleted meanwhile."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.exceptions import ValidationError
+from rest_framework.test import APIClient
+
+from posts import services
+from posts.models import Post
+from users.models import User
+from users.tests.factories import UserFactory
+
+
+@pytest.mark.django_db
+def test_a_user_deleted_after_validation_is_a_400_and_nothing_is_kept():
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).delete()  # `user` still holds the old pk
+    with pytest.raises(ValidationError) as excinfo:
+        services.post_create(user=user, title="T", content="C")
+    assert excinfo.value.detail == {"user_id": ["This user does not exist."]}
+    assert Post.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creates_racing_a_user_delete_end_as_201_or_400_and_leave_no_orphans():
+    staff = UserFactory(is_staff=True)
+    rounds, creators = 5, 6
+    statuses = []
+    lock = threading.Lock()
+
+    for _ in range(rounds):
+        victim = UserFactory()
+        barrier = threading.Barrier(creators + 1)
+
+        def create(victim_id=victim.pk, barrier=barrier):
+            try:
+                client = APIClient()
+                client.force_authenticate(staff)
+                barrier.wait()
+                response = client.post(
+                    "/posts", {"user_id": victim_id, "title": "T", "content": "C"}, format="json"
+                )
+                with lock:
+                    statuses.append(response.status_code)
+            finally:
+                connection.close()
+
+        def delete(victim_id=victim.pk, barrier=barrier):
+            try:
+                client = APIClient()
+                client.force_authenticate(staff)
+                barrier.wait()
+                with lock:
+                    statuses.append(client.delete(f"/users/{victim_id}").status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=create) for _ in range(creators)]
+        threads.append(threading.Thread(target=delete))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert set(statuses) <= {201, 204, 400}
+    assert statuses.count(204) == rounds
+    # Every post whose user was deleted went with the user.
+    assert not Post.objects.exclude(user__in=User.objects.all()).exists()
+    assert Post.objects.count() == 0

@@ -1,0 +1,33 @@
+"""The Posts API: a thin viewset delegating to serializers, filters and selectors."""
+
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+
+from . import selectors
+from .filters import PostFilterSet
+from .permissions import PostAccess, may_write_posts_of
+from .serializers import PostCountSerializer, PostSerializer
+
+
+class PostViewSet(viewsets.ModelViewSet):
+    """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`."""
+
+    queryset = selectors.post_list()
+    serializer_class = PostSerializer
+    filterset_class = PostFilterSet
+    permission_classes = [PostAccess]
+    lookup_value_regex = "[0-9]+"
+
+    def perform_create(self, serializer):
+        owner = serializer.validated_data.get("user", self.request.user)
+        if not may_write_posts_of(self.request.user, owner.pk):
+            raise PermissionDenied("You may only create posts as yourself.")
+        serializer.save(user=owner)
+
+    @action(detail=False, methods=["get"], serializer_class=PostCountSerializer)
+    def stats(self, request):
+        """Paginated (user_id, post_count) rows, most posts first."""
+        rows = selectors.post_counts_by_user(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
