@@ -4,14 +4,17 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from config import cache as api_cache
 from users.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with an empty cache (the tests' own Redis database)."""
+    api_cache.forget_failures()
     cache.clear()
     yield
+    api_cache.forget_failures()
     cache.clear()
 
 

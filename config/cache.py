@@ -1,18 +1,31 @@
-"""The one place that talks to the cache: failure isolation first, then what is stored.
+"""The one place that talks to the cache: failure isolation, key layout, invalidation.
 
-Every cache call goes through `guarded()`: a cache that is down, unreachable or slow
-costs a request at most one connect/read timeout, after which a circuit breaker skips
-the cache for `CACHE_BREAKER_SECONDS` and the API answers from PostgreSQL alone. The
-failure is logged once per burst, and the first call after the pause tries again, so
-caching resumes by itself when the cache is back.
+Failure isolation. Every cache call goes through `guarded()`: a cache that is down,
+unreachable or slow costs a request at most one connect/read timeout, after which a
+circuit breaker skips the cache for `CACHE_BREAKER_SECONDS` and the API answers from
+PostgreSQL alone. The failure is logged once per burst, and the first call after the
+pause tries again, so caching resumes by itself when the cache is back.
+
+Pages. Each cached response belongs to a family ("users", "posts") whose current
+generation is a random token under `gen:<family>`. A stored page carries the token
+that was current *before* its rows were read; a lookup fetches the token and the page
+in one round trip and serves the page only if the two match. Invalidating a family
+replaces its token: one write, whatever the number of cached pages (no KEYS, no SCAN),
+and a reader that queried the database before a commit can store its page, but never
+where a later reader will accept it. Orphaned pages expire with `CACHE_TTL`.
 """
 
+import hashlib
 import logging
+import secrets
 import threading
 import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 logger = logging.getLogger("config.cache")
 
@@ -58,6 +71,9 @@ class _CircuitBreaker:
 breaker = _CircuitBreaker()
 
 
+FAILED = object()
+
+
 def guarded(operation, *args, default=None, **kwargs):
     """Run one cache operation; on any cache failure return `default` instead of raising.
 
@@ -73,6 +89,136 @@ def guarded(operation, *args, default=None, **kwargs):
         return default
     breaker.record_success()
     return result
+
+
+# --- Families and their generations ----------------------------------------------------
+
+USERS = "users"
+POSTS = "posts"
+FAMILIES = (USERS, POSTS)
+
+# Families whose invalidation could not reach the cache. Until it does, this process
+# serves them from the database and retries first thing on its next cache access, so a
+# cache that was only unreachable (and kept its data) cannot serve their old pages here.
+_pending_invalidations: set[str] = set()
+_pending_lock = threading.Lock()
+
+
+def _generation_key(family: str) -> str:
+    return f"gen:{family}"
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def invalidate(*families: str) -> None:
+    """Drop every cached page of these families now: one write per family."""
+    tokens = {_generation_key(family): _new_token() for family in families}
+    # Generations never expire: losing one would only cost misses, never staleness,
+    # because tokens are random and a lost token is never re-issued.
+    if guarded(cache.set_many, tokens, timeout=None, default=FAILED) is FAILED:
+        with _pending_lock:
+            _pending_invalidations.update(families)
+        return
+    with _pending_lock:
+        _pending_invalidations.difference_update(families)
+
+
+def invalidate_on_commit(*families: str) -> None:
+    """Invalidate once the current transaction commits; nothing if it rolls back.
+
+    Invalidating before the commit would let a reader re-fill the cache with the rows
+    the commit is about to replace.
+    """
+    transaction.on_commit(lambda: invalidate(*families))
+
+
+def invalidate_all() -> None:
+    """Drop every cached API page (`manage.py clear_api_cache`, bulk writes)."""
+    invalidate(*FAMILIES)
+
+
+def forget_failures() -> None:
+    """Close the breaker and drop outstanding invalidations (a fresh process's state)."""
+    breaker.reset()
+    with _pending_lock:
+        _pending_invalidations.clear()
+
+
+def _retry_pending_invalidations() -> bool:
+    """Re-send invalidations that failed; True when none is outstanding."""
+    if not _pending_invalidations:
+        return True
+    with _pending_lock:
+        families = tuple(_pending_invalidations)
+    invalidate(*families)
+    return not _pending_invalidations
+
+
+# --- Pages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """The bytes of one rendered JSON response and their strong ETag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> "CachedPage":
+        return cls(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+
+
+def page_key(request, name: str, paginated: bool = True) -> str:
+    """The key of one page: visibly `<name>:<skip>:<limit>`, then a digest of the rest.
+
+    The bytes depend on scheme, host, path and every query parameter (the absolute
+    `next`/`previous` links carry them all), so all of those go into the digest. Nothing
+    about the caller does: cached pages are identical for everyone allowed to see them.
+    """
+    params = request.GET
+    query = urlencode(sorted(params.lists()), doseq=True)
+    where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    digest = hashlib.sha256(where.encode()).hexdigest()[:24]
+    if not paginated:
+        return f"{name}:{digest}"
+    skip, limit = params.get("skip", "0")[:24], params.get("limit", "10")[:24]
+    return f"{name}:{skip}:{limit}:{digest}"
+
+
+def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
+    """One round trip: (the page if still current, the generation to store a miss under).
+
+    The generation is None when the cache is unavailable or an invalidation of this
+    family is still outstanding; the caller then neither serves nor stores a page.
+    """
+    if not _retry_pending_invalidations() and family in _pending_invalidations:
+        return None, None
+    generation_key = _generation_key(family)
+    found = guarded(cache.get_many, [generation_key, key], default=FAILED)
+    if found is FAILED:
+        return None, None
+    generation = found.get(generation_key)
+    if generation is None:
+        # First use (or the cache was emptied): start a generation. `add` keeps a
+        # token a concurrent invalidation may have just written.
+        fresh = _new_token()
+        added = guarded(cache.add, generation_key, fresh, timeout=None, default=FAILED)
+        if added is FAILED:
+            return None, None
+        generation = fresh if added else guarded(cache.get, generation_key)
+        return None, generation
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return CachedPage(body=entry[1], etag=entry[2]), generation
+    return None, generation
+
+
+def store_page(key: str, generation: str, page: CachedPage) -> None:
+    """Keep a page under the generation read before its rows were queried."""
+    guarded(cache.set, key, (generation, page.body, page.etag), timeout=settings.CACHE_TTL)
 
 
 def _incr_or_start(key: str, ttl: int) -> int:

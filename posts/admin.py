@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from config import cache as api_cache
+
 from .models import Post
 
 
@@ -19,3 +21,9 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     ordering = ("-id",)
     show_full_result_count = False
+
+    def delete_queryset(self, request, queryset):
+        # The bulk delete action; invalidate explicitly rather than trust that every
+        # row sends a signal (QuerySet.delete may skip them, and a cascade does).
+        super().delete_queryset(request, queryset)
+        api_cache.invalidate_on_commit(api_cache.POSTS)

@@ -4,14 +4,17 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
+from config import cache as api_cache
+from config.mixins import CachedResponseMixin
+
 from . import selectors
 from .filters import PostFilterSet
 from .permissions import PostAccess, may_write_posts_of
 from .serializers import PostCountSerializer, PostSerializer
 
 
-class PostViewSet(viewsets.ModelViewSet):
-    """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`."""
+class PostViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+    """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`; reads cached."""
 
     queryset = selectors.post_list()
     serializer_class = PostSerializer
@@ -25,9 +28,17 @@ class PostViewSet(viewsets.ModelViewSet):
             raise PermissionDenied("You may only create posts as yourself.")
         serializer.save(user=owner)
 
+    def list(self, request, *args, **kwargs):
+        return self.cached_response(
+            api_cache.POSTS, "posts", lambda: super(PostViewSet, self).list(request)
+        )
+
     @action(detail=False, methods=["get"], serializer_class=PostCountSerializer)
     def stats(self, request):
         """Paginated (user_id, post_count) rows, most posts first."""
+        return self.cached_response(api_cache.POSTS, "posts:stats", self._post_counts_page)
+
+    def _post_counts_page(self):
         rows = selectors.post_counts_by_user(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from config import cache as api_cache
 from posts.models import Post
 
 from .forms import UserAdminChangeForm, UserAdminCreationForm
@@ -47,6 +48,12 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     LATEST_POSTS_SHOWN = 10
+
+    def delete_queryset(self, request, queryset):
+        # The bulk delete action; invalidate explicitly rather than trust that every
+        # row sends a signal (QuerySet.delete may skip them, and a cascade does).
+        super().delete_queryset(request, queryset)
+        api_cache.invalidate_on_commit(api_cache.USERS, api_cache.POSTS)
 
     def get_queryset(self, request):
         # A correlated subquery per row of the page, walking the (user_id, id) index:

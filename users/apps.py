@@ -6,3 +6,6 @@ class UsersConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "users"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the cache-invalidation receivers

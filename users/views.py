@@ -5,6 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from config import cache as api_cache
+from config.mixins import CachedResponseMixin
 from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors
@@ -13,8 +15,8 @@ from .permissions import UserAccess
 from .serializers import RegisterSerializer, UserCreateSerializer, UserSerializer
 
 
-class UserViewSet(viewsets.ModelViewSet):
-    """CRUD on users, `search` (the filtered list) and `stats`."""
+class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+    """CRUD on users, `search` (the filtered list) and `stats`; reads are cached."""
 
     queryset = selectors.user_list()
     serializer_class = UserSerializer
@@ -27,6 +29,11 @@ class UserViewSet(viewsets.ModelViewSet):
             return UserCreateSerializer
         return UserSerializer
 
+    def list(self, request, *args, **kwargs):
+        return self.cached_response(
+            api_cache.USERS, "users", lambda: super(UserViewSet, self).list(request)
+        )
+
     @action(detail=False, methods=["get"])
     def search(self, request):
         """The list, under the name the original API gave it."""
@@ -35,7 +42,12 @@ class UserViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def stats(self, request):
         """Total users and users created in the last 7 days."""
-        return Response(selectors.user_stats())
+        return self.cached_response(
+            api_cache.USERS,
+            "users:stats",
+            lambda: Response(selectors.user_stats()),
+            paginated=False,
+        )
 
 
 class RegisterView(generics.CreateAPIView):

@@ -1,0 +1,329 @@
+"""Caching of the read-heavy views against the real Redis: hits, ETags, invalidation."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from config import cache as api_cache
+from posts.models import Post
+from posts.tests.factories import PostFactory
+from users.models import User
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CACHED_PATHS = [
+    "/users",
+    "/users?skip=1&limit=2",
+    "/users/search?name=member",
+    "/users/stats",
+    "/posts",
+    "/posts?user_id={user}",
+    "/posts/stats",
+]
+
+
+@pytest.fixture
+def data(user):
+    for author in (user, UserFactory(), UserFactory()):
+        PostFactory.create_batch(2, user=author)
+    return user
+
+
+class TestHitsAndMisses:
+    @pytest.mark.parametrize("path", CACHED_PATHS)
+    def test_second_read_is_a_hit_without_sql(
+        self, member_client, data, path, django_assert_num_queries
+    ):
+        url = path.format(user=data.pk)
+        miss = member_client.get(url)
+        assert miss.status_code == 200
+        assert miss["X-Cache"] == "MISS"
+        with django_assert_num_queries(0):
+            hit = member_client.get(url)
+        assert hit["X-Cache"] == "HIT"
+        assert hit.content == miss.content
+        assert hit["ETag"] == miss["ETag"]
+        assert hit["Content-Type"] == "application/json"
+
+    def test_users_pages_are_keyed_visibly_by_skip_and_limit(self, member_client, data):
+        member_client.get("/users?skip=0&limit=10")
+        member_client.get("/users?limit=3&skip=2")
+        keys = {k.decode() for k in get_redis_connection("default").keys("*")}
+        assert any(":users:0:10:" in key for key in keys), keys
+        assert any(":users:2:3:" in key for key in keys), keys
+
+    def test_parameter_order_does_not_split_the_cache(self, member_client, data):
+        member_client.get("/users?skip=1&limit=2")
+        assert member_client.get("/users?limit=2&skip=1")["X-Cache"] == "HIT"
+
+    def test_bytes_are_the_same_for_every_caller(self, member_client, staff_client, data):
+        first = member_client.get("/users")
+        other_member = APIClient()
+        other_member.force_authenticate(UserFactory())
+        for client in (other_member, staff_client):
+            response = client.get("/users")
+            assert response["X-Cache"] == "HIT"
+            assert response.content == first.content
+
+    def test_host_and_scheme_are_part_of_the_key(self, member_client, data):
+        member_client.get("/users?limit=1")
+        other_host = member_client.get("/users?limit=1", HTTP_HOST="localhost")
+        assert other_host["X-Cache"] == "MISS"
+        assert other_host.json()["next"].startswith("http://localhost/")
+        https = member_client.get("/users?limit=1", secure=True)
+        assert https["X-Cache"] == "MISS"
+        assert https.json()["next"].startswith("https://testserver/")
+
+    def test_errors_are_not_cached(self, member_client):
+        assert member_client.get("/users?limit=0").status_code == 400
+        assert member_client.get("/users?limit=0").status_code == 400
+
+    def test_anonymous_callers_never_reach_the_cache(self, member_client, data, api_client):
+        member_client.get("/users")
+        response = api_client.get("/users")
+        assert response.status_code == 401
+        assert "X-Cache" not in response
+
+    def test_the_browsable_api_is_not_cached(self, member_client, data):
+        member_client.get("/users")
+        response = member_client.get("/users", HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        assert "X-Cache" not in response
+        assert b"<html" in response.content.lower()
+
+
+class TestConditionalRequests:
+    @pytest.mark.parametrize("warm", [False, True])
+    def test_matching_if_none_match_is_304_without_body(self, member_client, data, warm):
+        etag = member_client.get("/users")["ETag"]
+        if not warm:
+            api_cache.invalidate_all()
+        response = member_client.get("/users", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 304
+        assert response.content == b""
+        assert response["ETag"] == etag
+
+    def test_etag_is_strong_and_changes_with_the_data(self, member_client, data):
+        etag = member_client.get("/users")["ETag"]
+        assert etag.startswith('"')
+        assert not etag.startswith("W/")
+        User.objects.filter(pk=data.pk).update(name="Renamed")
+        api_cache.invalidate(api_cache.USERS)
+        response = member_client.get("/users", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200
+        assert response["ETag"] != etag
+
+    def test_stale_etag_among_several_is_ignored(self, member_client, data):
+        etag = member_client.get("/users")["ETag"]
+        response = member_client.get("/users", HTTP_IF_NONE_MATCH=f'"nope", {etag}')
+        assert response.status_code == 304
+
+
+def reads(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    return response
+
+
+class TestInvalidation:
+    def test_user_writes_through_the_api_drop_user_pages(
+        self, staff_client, django_capture_on_commit_callbacks
+    ):
+        reads(staff_client, "/users")
+        reads(staff_client, "/users/stats")
+        with django_capture_on_commit_callbacks(execute=True):
+            created = staff_client.post("/users", {"name": "N", "email": "n@x.io"}).json()
+        listing = reads(staff_client, "/users")
+        assert listing["X-Cache"] == "MISS"
+        assert created["id"] in [u["id"] for u in listing.json()["results"]]
+        assert reads(staff_client, "/users/stats").json()["total_users"] == 2
+
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.patch(f"/users/{created['id']}", {"name": "Renamed"})
+        names = [u["name"] for u in reads(staff_client, "/users").json()["results"]]
+        assert "Renamed" in names
+
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.delete(f"/users/{created['id']}")
+        ids = [u["id"] for u in reads(staff_client, "/users").json()["results"]]
+        assert created["id"] not in ids
+
+    def test_deleting_a_user_drops_post_pages_too(
+        self, staff_client, data, django_capture_on_commit_callbacks
+    ):
+        before = reads(staff_client, "/posts").json()["count"]
+        reads(staff_client, "/posts/stats")
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.delete(f"/users/{data.pk}")
+        assert reads(staff_client, "/posts").json()["count"] == before - 2
+        ranking = reads(staff_client, "/posts/stats").json()["results"]
+        assert data.pk not in [row["user_id"] for row in ranking]
+
+    def test_post_writes_drop_post_pages(
+        self, member_client, user, django_capture_on_commit_callbacks
+    ):
+        reads(member_client, "/posts")
+        reads(member_client, "/posts/stats")
+        reads(member_client, f"/posts?user_id={user.pk}")
+        with django_capture_on_commit_callbacks(execute=True):
+            post = member_client.post("/posts", {"title": "T", "content": "C"}).json()
+        assert reads(member_client, f"/posts?user_id={user.pk}").json()["count"] == 1
+        assert reads(member_client, "/posts/stats").json()["results"] == [
+            {"user_id": user.pk, "post_count": 1}
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            member_client.patch(f"/posts/{post['id']}", {"title": "Edited"})
+        assert reads(member_client, "/posts").json()["results"][0]["title"] == "Edited"
+        with django_capture_on_commit_callbacks(execute=True):
+            member_client.delete(f"/posts/{post['id']}")
+        assert reads(member_client, "/posts").json()["count"] == 0
+
+    def test_an_orm_save_as_the_admin_does_invalidates(
+        self, member_client, data, django_capture_on_commit_callbacks
+    ):
+        reads(member_client, "/users")
+        with django_capture_on_commit_callbacks(execute=True):
+            data.name = "Saved in the admin"
+            data.save()
+        assert "Saved in the admin" in reads(member_client, "/users").content.decode()
+
+    def test_writes_that_bypass_signals_invalidate_explicitly(self, member_client, data):
+        reads(member_client, "/users")
+        User.objects.update(name="Bulk")  # no signal
+        assert reads(member_client, "/users")["X-Cache"] == "HIT"  # stale until told
+        api_cache.invalidate(api_cache.USERS)
+        assert "Bulk" in reads(member_client, "/users").content.decode()
+
+    def test_admin_bulk_delete_invalidates(
+        self, client, member_client, data, django_capture_on_commit_callbacks
+    ):
+        client.force_login(User.objects.create_superuser(email="r@x.io", name="R", password="p"))
+        before = reads(member_client, "/posts").json()["count"]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/admin/posts/post/",
+                {
+                    "action": "delete_selected",
+                    "_selected_action": list(Post.objects.values_list("pk", flat=True)[:2]),
+                    "post": "yes",
+                },
+            )
+        assert response.status_code == 302
+        assert reads(member_client, "/posts").json()["count"] == before - 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_invalidates_nothing_and_a_committed_one_does(member_client):
+    cached = reads(member_client, "/users")
+
+    def write_then_fail():
+        with transaction.atomic():
+            UserFactory(name="Never committed")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    again = reads(member_client, "/users")
+    assert again["X-Cache"] == "HIT"
+    assert again.content == cached.content
+
+    with transaction.atomic():
+        UserFactory(name="Committed")
+    assert "Committed" in reads(member_client, "/users").content.decode()
+
+
+class TestStaleRaces:
+    def test_a_page_read_before_a_commit_is_never_served_after_it(self, rf, data):
+        request = rf.get("/users")
+        key = api_cache.page_key(request, "users")
+        _, generation = api_cache.lookup_page(api_cache.USERS, key)
+        old_page = api_cache.CachedPage.of(b'{"old": true}')
+        # The writer commits and invalidates while the reader is still building its page.
+        api_cache.invalidate(api_cache.USERS)
+        api_cache.store_page(key, generation, old_page)
+        page, _ = api_cache.lookup_page(api_cache.USERS, key)
+        assert page is None
+
+    def test_invalidation_costs_the_same_with_ten_or_ten_thousand_pages(self, rf):
+        redis = get_redis_connection("default")
+
+        def commands_for_invalidation(pages):
+            _, generation = api_cache.lookup_page(api_cache.USERS, "users:probe")
+            page = api_cache.CachedPage.of(b"{}")
+            for i in range(pages):
+                api_cache.store_page(f"users:{i}:10:x", generation, page)
+            before = redis.info("commandstats")
+            api_cache.invalidate(api_cache.USERS)
+            after = redis.info("commandstats")
+            calls = {
+                name: after[name]["calls"] - before.get(name, {"calls": 0})["calls"]
+                for name in after
+                if name != "cmdstat_info"
+            }
+            return {name: n for name, n in calls.items() if n}
+
+        small, large = commands_for_invalidation(10), commands_for_invalidation(10_000)
+        assert small == large
+        assert not {"cmdstat_keys", "cmdstat_scan", "cmdstat_del"} & set(large)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_readers_and_writers_end_with_every_cached_page_equal_to_the_database():
+    staff = UserFactory(is_staff=True)
+    for _ in range(15):
+        PostFactory(user=UserFactory())
+    pages = ["/users?limit=5", "/users?skip=5&limit=5", "/users/stats", "/posts", "/posts/stats"]
+    stop = threading.Event()
+    errors = []
+
+    def client():
+        c = APIClient()
+        c.force_authenticate(staff)
+        return c
+
+    def reader():
+        c = client()
+        try:
+            while not stop.is_set():
+                for page in pages:
+                    if c.get(page).status_code != 200:
+                        errors.append(page)
+        finally:
+            connection.close()
+
+    def writer(n):
+        c = client()
+        try:
+            for i in range(12):
+                user = c.post("/users", {"name": f"W{n}-{i}", "email": f"w{n}-{i}@x.io"}).json()
+                c.post("/posts", {"user_id": user["id"], "title": "T", "content": "C"})
+                c.patch(f"/users/{user['id']}", {"name": f"W{n}-{i}-renamed"})
+                if i % 3 == 0:
+                    c.delete(f"/users/{user['id']}")
+        finally:
+            connection.close()
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+
+    # Whatever the cache holds now must be what the database says.
+    c = client()
+    for page in pages:
+        cached = c.get(page)
+        api_cache.invalidate_all()
+        fresh = c.get(page)
+        assert fresh["X-Cache"] == "MISS"
+        assert json.loads(cached.content) == json.loads(fresh.content), page
