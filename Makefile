@@ -8,7 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev dotenv run test lint format check-migrations migrate superuser ci
+.PHONY: help install install-dev dotenv run test lint format check-migrations check-schema \
+	check-compose migrate superuser demo-data clear-cache bench compose-up ci
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -36,13 +37,30 @@ run: $(VENV)/.runtime dotenv  ## set up and serve the API on http://127.0.0.1:80
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 migrate: $(VENV)/.runtime dotenv  ## apply database migrations
 	$(MANAGE) migrate --noinput
 
 superuser: $(VENV)/.runtime dotenv  ## create a staff superuser interactively
 	$(MANAGE) createsuperuser
+
+USERS ?= 1000
+POSTS_PER_USER ?= 5
+SEED ?= 42
+demo-data: $(VENV)/.runtime dotenv  ## seed demo data: make demo-data USERS=100000 POSTS_PER_USER=5
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo_data --users $(USERS) --posts-per-user $(POSTS_PER_USER) --seed $(SEED)
+
+clear-cache: $(VENV)/.runtime dotenv  ## drop every cached API page
+	$(MANAGE) clear_api_cache
+
+bench: $(VENV)/.dev  ## run the benchmarks (see docs/PERFORMANCE.md)
+	$(BIN)/python bench/cache_outage.py
+
+compose-up:  ## build and start PostgreSQL, Redis and the API with Docker Compose
+	@if docker compose version >/dev/null 2>&1; then docker compose up --build; \
+	else docker-compose up --build; fi
 
 test: $(VENV)/.dev  ## run the test suite (needs PostgreSQL and Redis, see README)
 	$(BIN)/pytest
@@ -58,4 +76,13 @@ format: $(VENV)/.dev  ## apply ruff's fixes and formatting
 check-migrations: $(VENV)/.dev  ## fail when a model change has no migration
 	DJANGO_SETTINGS_MODULE=config.test_settings $(MANAGE) makemigrations --check --dry-run
 
-ci: lint check-migrations test  ## what .ci/run runs after preparing the machine
+check-schema: $(VENV)/.dev  ## validate the OpenAPI schema; any warning fails
+	DJANGO_SETTINGS_MODULE=config.test_settings $(MANAGE) spectacular --validate --fail-on-warn \
+		--file /dev/null
+
+check-compose:  ## validate docker-compose.yml (Compose v2 or docker-compose 1.29)
+	@if docker compose version >/dev/null 2>&1; then docker compose config -q; \
+	else docker-compose config -q; fi
+	@echo "docker-compose.yml is valid"
+
+ci: lint check-migrations check-schema check-compose test  ## everything CI checks

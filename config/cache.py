@@ -112,17 +112,22 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
-def invalidate(*families: str) -> None:
-    """Drop every cached page of these families now: one write per family."""
+def invalidate(*families: str) -> bool:
+    """Drop every cached page of these families now: one write in all.
+
+    Returns False when the cache could not be reached; the invalidation is then
+    remembered and re-sent (see `_pending_invalidations`).
+    """
     tokens = {_generation_key(family): _new_token() for family in families}
     # Generations never expire: losing one would only cost misses, never staleness,
     # because tokens are random and a lost token is never re-issued.
     if guarded(cache.set_many, tokens, timeout=None, default=FAILED) is FAILED:
         with _pending_lock:
             _pending_invalidations.update(families)
-        return
+        return False
     with _pending_lock:
         _pending_invalidations.difference_update(families)
+    return True
 
 
 def invalidate_on_commit(*families: str) -> None:
@@ -134,9 +139,9 @@ def invalidate_on_commit(*families: str) -> None:
     transaction.on_commit(lambda: invalidate(*families))
 
 
-def invalidate_all() -> None:
+def invalidate_all() -> bool:
     """Drop every cached API page (`manage.py clear_api_cache`, bulk writes)."""
-    invalidate(*FAMILIES)
+    return invalidate(*FAMILIES)
 
 
 def forget_failures() -> None:

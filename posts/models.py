@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Post(models.Model):
@@ -20,7 +21,9 @@ class Post(models.Model):
     )
     title = models.CharField(max_length=200)
     content = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set on insert (not auto_now_add, which would also overwrite the historic dates
+    # that seed_demo_data writes); never editable through forms or the API.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["id"]

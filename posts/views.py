@@ -1,5 +1,6 @@
 """The Posts API: a thin viewset delegating to serializers, filters and selectors."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -33,8 +34,9 @@ class PostViewSet(CachedResponseMixin, viewsets.ModelViewSet):
             api_cache.POSTS, "posts", lambda: super(PostViewSet, self).list(request)
         )
 
+    @extend_schema(responses=PostCountSerializer(many=True))
     @action(detail=False, methods=["get"], serializer_class=PostCountSerializer)
-    def stats(self, request):
+    def stats(self, request, *args, **kwargs):
         """Paginated (user_id, post_count) rows, most posts first."""
         return self.cached_response(api_cache.POSTS, "posts:stats", self._post_counts_page)
 

@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .managers import UserManager
 
@@ -17,7 +18,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # unique=True satisfies auth check E003; the Lower() constraint below is what makes
     # "Ann@x.io" and "ann@x.io" the same account, decided by the database under races.
     email = models.EmailField(max_length=254, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set on insert (not auto_now_add, which would also overwrite the historic dates
+    # that seed_demo_data writes); never editable through forms or the API.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
 

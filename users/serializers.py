@@ -67,3 +67,10 @@ class RegisterSerializer(UserCreateSerializer):
     password = serializers.CharField(
         write_only=True, required=True, max_length=128, style={"input_type": "password"}
     )
+
+
+class UserStatsSerializer(serializers.Serializer):
+    """The figures of `/users/stats`."""
+
+    total_users = serializers.IntegerField()
+    users_last_7_days = serializers.IntegerField()

@@ -1,5 +1,6 @@
 """The Users API and the auth endpoints: thin views delegating to the app's modules."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +13,12 @@ from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 from . import selectors
 from .filters import UserFilterSet
 from .permissions import UserAccess
-from .serializers import RegisterSerializer, UserCreateSerializer, UserSerializer
+from .serializers import (
+    RegisterSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserStatsSerializer,
+)
 
 
 class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
@@ -34,13 +40,15 @@ class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
             api_cache.USERS, "users", lambda: super(UserViewSet, self).list(request)
         )
 
+    @extend_schema(responses=UserSerializer(many=True))
     @action(detail=False, methods=["get"])
-    def search(self, request):
+    def search(self, request, *args, **kwargs):
         """The list, under the name the original API gave it."""
         return self.list(request)
 
+    @extend_schema(responses=UserStatsSerializer)
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
-    def stats(self, request):
+    def stats(self, request, *args, **kwargs):
         """Total users and users created in the last 7 days."""
         return self.cached_response(
             api_cache.USERS,
@@ -50,6 +58,7 @@ class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
         )
 
 
+@extend_schema(responses={201: UserSerializer})
 class RegisterView(generics.CreateAPIView):
     """Sign up: anyone may create their own account, with a password."""
 
@@ -77,9 +86,11 @@ class TokenObtainView(TokenObtainPairView):
     """Sign in with email and password for an access and a refresh token."""
 
     throttle_classes = [AuthEndpointThrottle]
+    schema_extra_error_codes = ("401",)
 
 
 class TokenRefreshRotateView(TokenRefreshView):
     """Trade a refresh token for a new pair; the used one is blacklisted."""
 
     throttle_classes = [AuthEndpointThrottle]
+    schema_extra_error_codes = ("401",)

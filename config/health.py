@@ -1,0 +1,60 @@
+"""Liveness and readiness probes for orchestrators and load balancers."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+logger = logging.getLogger("config.health")
+
+# Checks run in their own threads so each has a hard deadline, whatever the driver does.
+_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
+
+
+@never_cache
+def healthz(request):
+    """200 while the process can answer; touches neither the database nor the cache."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_answers():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    finally:
+        # The check runs in a pool thread: do not keep its connection around.
+        connection.close()
+
+
+def _cache_answers():
+    probe = "readyz:probe"
+    cache.set(probe, "1", timeout=10)
+    return cache.get(probe) == "1"
+
+
+def _run_check(check) -> str:
+    future = _checks.submit(check)
+    try:
+        return "ok" if future.result(timeout=settings.READINESS_TIMEOUT) else "failed"
+    except FutureTimeout:
+        return "timeout"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        logger.warning("readiness check %s failed: %s", check.__name__, exc.__class__.__name__)
+        return "failed"
+
+
+@never_cache
+def readyz(request):
+    """200 when PostgreSQL and the cache both answer in time, else 503 naming which not."""
+    checks = {"database": _run_check(_database_answers), "cache": _run_check(_cache_answers)}
+    ready = all(result == "ok" for result in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )

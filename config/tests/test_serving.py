@@ -1,0 +1,210 @@
+"""What the image runs, run here: collectstatic, migrate, gunicorn with gunicorn.conf.py.
+
+These start real processes (gunicorn on a free loopback port, against the test
+database and the tests' Redis database) and stop them afterwards.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from .servers import free_port
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def service_env(**overrides):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV_FILE": os.devnull,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_DEBUG": "0",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    env.update(overrides)
+    return env
+
+
+def manage(*args, env):
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hand redirects back to the test instead of following them."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(url, headers=None, data=None):
+    """(status, headers, body) of one request, redirects not followed, errors included."""
+    request = urllib.request.Request(url, headers=headers or {}, data=data)  # noqa: S310
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def get(url, headers=None):
+    return fetch(url, headers)
+
+
+class Gunicorn:
+    """gunicorn -c gunicorn.conf.py config.wsgi, on a free port, logging to a file."""
+
+    def __init__(self, env, log_path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.env = {**env, "PORT": str(self.port), "WEB_CONCURRENCY": "2"}
+
+    def __enter__(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.process = subprocess.Popen(  # noqa: S603
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "config.wsgi"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(200):
+            try:
+                if get(f"{self.base}/healthz")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn did not start:\n{Path(self.log_path).read_text()}")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+    def log_lines(self):
+        return Path(self.log_path).read_text().splitlines()
+
+
+@pytest.fixture
+def static_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    result = manage(
+        "collectstatic", "--noinput", "--verbosity", "0", env=service_env(STATIC_ROOT=str(root))
+    )
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.mark.django_db
+def test_migrate_is_a_no_op_on_a_current_schema():
+    result = manage("migrate", "--noinput", env=service_env())
+    assert result.returncode == 0, result.stderr
+    assert "No migrations to apply." in result.stdout
+
+
+@pytest.mark.django_db
+def test_gunicorn_serves_probes_docs_static_files_and_logs_one_json_line_per_request(
+    static_root, tmp_path
+):
+    env = service_env(STATIC_ROOT=str(static_root))
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        status, _, body = get(f"{server.base}/readyz")
+        assert status == 200, body
+        assert json.loads(body)["checks"] == {"database": "ok", "cache": "ok"}
+
+        status, _, html = get(f"{server.base}/docs")
+        assert status == 200
+        assert (
+            get(
+                f"{server.base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+            )[0]
+            == 200
+        )
+        assert get(f"{server.base}/static/admin/css/base.css")[0] == 200
+
+        status, headers, _ = get(f"{server.base}/users", {"X-Request-ID": "trace-me-1"})
+        assert status == 401
+        assert headers["X-Request-ID"] == "trace-me-1"
+        time.sleep(0.2)  # let the worker flush its log line
+        lines = [json.loads(line) for line in server.log_lines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("message") == "request"]
+    traced = [line for line in requests if line["request_id"] == "trace-me-1"]
+    assert len(traced) == 1, requests
+    assert traced[0] | {"time": None, "duration_ms": None} == traced[0] | {
+        "time": None,
+        "duration_ms": None,
+        "method": "GET",
+        "path": "/users",
+        "status": 401,
+        "user_id": None,
+        "logger": "config.request",
+        "level": "INFO",
+    }
+    # gunicorn's own access log is off: the app's line is the only one per request.
+    assert not [line for line in server.log_lines() if '"GET /users' in line]
+
+
+@pytest.mark.django_db
+def test_an_unreachable_database_is_a_fast_json_503_and_readyz_names_it(tmp_path):
+    env = service_env(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/nowhere",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        status, _, body = get(f"{server.base}/readyz")
+        assert status == 503
+        assert json.loads(body)["checks"]["database"] == "failed"
+        status, _, body = fetch(
+            f"{server.base}/auth/token",
+            {"Content-Type": "application/json"},
+            data=b'{"email": "a@x.io", "password": "whatever1"}',
+        )
+        assert status == 503
+        assert json.loads(body) == {"detail": "The database is unavailable; try again shortly."}
+
+
+def test_deploy_check_passes_with_https_on_and_a_strong_key():
+    env = service_env(DJANGO_HTTPS="1", DJANGO_ALLOWED_HOSTS="api.example.com")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    without_https = manage("check", "--deploy", "--fail-level", "WARNING", env=service_env())
+    assert without_https.returncode != 0  # the check is not vacuous
+
+
+@pytest.mark.django_db
+def test_https_mode_redirects_plain_http_but_not_probes_or_forwarded_https(tmp_path):
+    env = service_env(DJANGO_HTTPS="1", FORWARDED_ALLOW_IPS="127.0.0.1")
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        status, headers, _ = get(f"{server.base}/users")
+        assert status == 301
+        assert headers["Location"] == f"https://127.0.0.1:{server.port}/users"
+        assert get(f"{server.base}/healthz")[0] == 200
+        status, headers, _ = get(f"{server.base}/users", {"X-Forwarded-Proto": "https"})
+        assert status == 401
+        assert "max-age=31536000" in headers["Strict-Transport-Security"]

@@ -1,0 +1,33 @@
+"""gunicorn settings, all from the environment: `gunicorn -c gunicorn.conf.py config.wsgi`.
+
+Defaults (chosen by measurement, see docs/PERFORMANCE.md): gthread workers, one per
+core, four threads each. Threads suit this I/O-bound app (PostgreSQL and Redis round
+trips) at a fraction of the memory of more processes.
+"""
+
+import multiprocessing
+import os
+
+bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A request that runs longer than this is killed and its worker replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM, finish in-flight requests for up to this long before exiting.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then so slow leaks cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+# The app logs one JSON line per request (config.request_log); gunicorn's own access
+# log would repeat it, so it is off unless GUNICORN_ACCESS_LOG names a file or "-".
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Behind a proxy, X-Forwarded-* is trusted only from these addresses.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn 27's control socket (for `gunicornc`) is off unless a path is given: its
+# default lives under $HOME, which a container's non-root user need not have.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
