@@ -62,3 +62,16 @@ def assert_page_queries_flat(django_assert_max_num_queries):
         assert len(response.json()["results"]) > 1, "the big page must hold several rows"
 
     return check
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what the reliability suites measured, and keep it in artifacts/."""
+    from config.tests import figures
+
+    path = figures.write()
+    if path is None:
+        return
+    terminalreporter.section("reliability figures")
+    for suite, counts in figures.snapshot().items():
+        terminalreporter.write_line(f"{suite}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    terminalreporter.write_line(f"written to {path}")

@@ -30,6 +30,18 @@ class SkipLimitPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return _parse_bounded_int(request.query_params, self.offset_query_param, 0, 0, MAX_SKIP)
 
+    def get_schema_operation_parameters(self, view):
+        """DRF's parameters with the bounds this class enforces, so clients (and the
+        contract fuzzer) know that `limit=128` or `skip=-1` is a 400."""
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit, "default": 10},
+            self.offset_query_param: {"minimum": 0, "maximum": MAX_SKIP, "default": 0},
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds[parameter["name"]])
+        return parameters
+
 
 def _parse_bounded_int(params, name, default, minimum, maximum):
     """Read an integer query parameter, raising a field-keyed 400 when it is unusable."""

@@ -2,17 +2,20 @@
 
 The error responses are derived from what the view really does, so no view has to
 repeat them: 400 where the operation takes input, 401 where a sign-in is needed, 403
-where a signed-in caller can be refused (writes), 404 for one object, 429 wherever a
-throttle runs.
+where a signed-in caller can be refused (writes), 404 for one object, 413 where a body
+is read, 429 wherever a throttle runs.
 """
 
 import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 VERSIONED_PREFIX = "/api/{version}/"
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
 _OBJECT_IN_PATH = re.compile(r"\{(?!version\})\w+\}")
 
 _DETAIL = {
@@ -37,6 +40,7 @@ _ERRORS = {
     "401": ("Missing, invalid or expired credentials.", "ErrorDetail", _DETAIL),
     "403": ("Signed in, but not allowed to do this.", "ErrorDetail", _DETAIL),
     "404": ("No such object.", "ErrorDetail", _DETAIL),
+    "413": ("The request body is over the size limit.", "ErrorDetail", _DETAIL),
     "429": ("Rate limit exceeded; see the Retry-After header.", "ErrorDetail", _DETAIL),
 }
 
@@ -63,6 +67,21 @@ class AutoSchema(SpectacularAutoSchema):
             )
         return responses
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF refuses NUL characters in every CharField, and trims one before its blank
+        # check, so "   " is as blank as "": say so, or a client reading the schema (or
+        # the contract fuzzer) expects such strings to be accepted.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            blank_refused = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = NOT_BLANK_NO_NUL if blank_refused else NO_NUL
+        return schema
+
     def _error_codes(self):
         codes = []
         takes_input = self.method in {"POST", "PUT", "PATCH"} or (
@@ -70,6 +89,8 @@ class AutoSchema(SpectacularAutoSchema):
         )
         if takes_input:
             codes.append("400")
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes.append("413")
         permissions = self.view.get_permissions()
         open_to_anyone = not permissions or any(isinstance(p, AllowAny) for p in permissions)
         if not open_to_anyone:

@@ -2,12 +2,14 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from .models import Post
 
 BIGINT_MAX = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(django_filters.Filter):
     """A positive 64-bit id; anything else (`1.5`, `abc`, 2**64) is a 400."""
 
