@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import status
@@ -12,6 +13,7 @@ logger = logging.getLogger("config.errors")
 
 INTERNAL_ERROR = {"detail": "Internal server error."}
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly."}
+TOO_LARGE = {"detail": "Request body too large."}
 
 
 def api_exception_handler(exc, context):
@@ -19,6 +21,10 @@ def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is not None:
         return response
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (by its
+        # Content-Length, before reading it); that is the client's doing, not a 500.
+        return Response(TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # Connection-level failures (PostgreSQL down or restarting) are temporary.
         logger.error("database unavailable: %s", exc.__class__.__name__)
