@@ -203,3 +203,71 @@ class TestQueryCounts:
             PostFactory.create_batch(11, user=UserFactory())
         PostFactory.create_batch(11, user=user)
         assert_page_queries_flat(member_client, path.format(user=user.pk))
+
+
+class TestHostileInput:
+    """Mass assignment of another user, over-long titles, ids past 64 bits."""
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_a_member_cannot_hand_their_post_to_another_user(self, member_client, user, method):
+        post = PostFactory(user=user)
+        other = UserFactory()
+        response = getattr(member_client, method)(
+            f"/posts/{post.pk}",
+            {"user_id": other.pk, "title": "T", "content": "C", "id": post.pk + 1},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["user_id"]
+        post.refresh_from_db()
+        assert (post.user_id, post.title) == (user.pk, post.title)
+        assert not Post.objects.filter(user=other).exists()
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_a_member_cannot_take_over_another_users_post(self, member_client, user, method):
+        post = PostFactory()
+        response = getattr(member_client, method)(
+            f"/posts/{post.pk}",
+            {"user_id": user.pk, "title": "Mine now", "content": "C"},
+            format="json",
+        )
+        assert response.status_code == 403
+        assert Post.objects.get(pk=post.pk).user_id != user.pk
+
+    def test_created_at_and_id_are_ignored_on_create(self, member_client, user):
+        response = member_client.post(
+            "/posts",
+            {"title": "T", "content": "C", "id": 10**6, "created_at": "2000-01-01T00:00:00Z"},
+            format="json",
+        )
+        assert response.status_code == 201
+        post = Post.objects.get()
+        assert post.pk != 10**6
+        assert post.created_at.year != 2000
+
+    @pytest.mark.parametrize("method", ["post", "put", "patch"])
+    def test_an_over_long_title_is_400(self, member_client, user, method):
+        post = PostFactory(user=user, title="Kept")
+        path = "/posts" if method == "post" else f"/posts/{post.pk}"
+        response = getattr(member_client, method)(
+            path, {"title": "T" * 201, "content": "C"}, format="json"
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["title"]
+        assert list(Post.objects.values_list("title", flat=True)) == ["Kept"]
+
+    @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**64, 10**30])
+    @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+    def test_ids_past_64_bits_in_the_path_are_404(self, staff_client, method, pk):
+        response = getattr(staff_client, method)(
+            f"/posts/{pk}", {"title": "T", "content": "C"}, format="json"
+        )
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("path", ["/posts", "/posts/stats"])
+    def test_a_user_id_past_64_bits_in_the_query_is_400(self, member_client, path):
+        for value in [2**63, 2**64, 10**30]:
+            response = member_client.get(path, {"user_id": value})
+            assert response.status_code == 400
+            assert list(response.json()) == ["user_id"]
+        assert member_client.get(path, {"user_id": 2**63 - 1}).json()["count"] == 0

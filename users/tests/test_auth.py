@@ -1,6 +1,7 @@
 """Sign-up, sign-in, token refresh and rotation, /auth/me, token validity, throttling."""
 
 import datetime as dt
+import json
 
 import jwt
 import pytest
@@ -200,6 +201,41 @@ class TestTokenValidity:
         key = settings.SECRET_KEY if algorithm != "none" else None
         forged = jwt.encode(claims, key, algorithm=algorithm)
         assert bearer(forged).get("/auth/me").status_code == 401
+
+    def test_signed_with_another_key_is_401(self, user):
+        claims = dict(AccessToken.for_user(user).payload)
+        forged = jwt.encode(claims, "not-the-secret-key-but-long-enough-for-hs256", "HS256")
+        assert bearer(forged).get("/auth/me").status_code == 401
+
+    def test_claims_edited_to_never_expire_are_401(self, user):
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=-dt.timedelta(seconds=1))
+        header, _, signature = str(token).split(".")
+        claims = {**token.payload, "exp": 4_102_444_800}
+        payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+        assert bearer(f"{header}.{payload}.{signature}").get("/auth/me").status_code == 401
+
+    def test_a_refresh_token_is_not_an_access_token(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        assert bearer(tokens["refresh"]).get("/auth/me").status_code == 401
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer \u00e9t\u00e9",
+            "Basic Zm9vOmJhcg==",
+            "Bearer " + "A" * 10_000,
+        ],
+    )
+    def test_malformed_authorization_headers_are_401(self, header):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=header)
+        response = client.get("/auth/me")
+        assert response.status_code == 401
+        assert "detail" in response.json()
 
     def test_token_of_a_deleted_user_is_401(self, user):
         token = str(AccessToken.for_user(user))

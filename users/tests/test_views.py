@@ -300,3 +300,89 @@ class TestStats:
 def test_list_queries_do_not_grow_with_the_page(staff_client, path, assert_page_queries_flat):
     make_users(20)
     assert_page_queries_flat(staff_client, path)
+
+
+class TestHostileInput:
+    """Over-long fields, privileged fields, LIKE metacharacters, ids past 64 bits."""
+
+    @pytest.mark.parametrize(
+        ("method", "payload", "field"),
+        [
+            ("post", {"name": "N" * 151, "email": "a@x.io"}, "name"),
+            ("post", {"name": "N", "email": "a" * 243 + "@example.com"}, "email"),
+            ("post", {"name": "N", "email": "a@x.io", "password": "p" * 129}, "password"),
+            ("put", {"name": "N" * 151, "email": "a@x.io"}, "name"),
+            ("put", {"name": "N", "email": "a" * 243 + "@example.com"}, "email"),
+            ("patch", {"name": "N" * 10_000}, "name"),
+        ],
+    )
+    def test_over_long_fields_are_400_not_a_database_error(
+        self, staff_client, user, method, payload, field
+    ):
+        path = "/users" if method == "post" else f"/users/{user.pk}"
+        response = getattr(staff_client, method)(path, payload, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert not User.objects.filter(email="a@x.io").exists()
+        assert User.objects.get(pk=user.pk).name == user.name
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_a_member_cannot_set_privileged_or_read_only_fields_on_themselves(
+        self, member_client, user, method
+    ):
+        before = User.objects.get(pk=user.pk)
+        response = getattr(member_client, method)(
+            f"/users/{user.pk}",
+            {
+                "name": "Still a member",
+                "email": user.email,
+                "id": user.pk + 1000,
+                "created_at": "2000-01-01T00:00:00Z",
+                "is_staff": True,
+                "is_superuser": True,
+                "is_active": False,
+                "password": "violet-Otter-42-lamp",
+            },
+            format="json",
+        )
+        assert response.status_code == 200
+        after = User.objects.get(pk=user.pk)
+        assert after.name == "Still a member"
+        assert (after.is_staff, after.is_superuser, after.is_active) == (False, False, True)
+        assert after.created_at == before.created_at
+        assert after.password == before.password
+        assert not User.objects.filter(pk=user.pk + 1000).exists()
+
+    @pytest.mark.parametrize("pattern", ["%", "_", "'", "\\", "%_", "\\%", "''", "' OR '1'='1"])
+    def test_sql_and_like_metacharacters_in_name_match_literally(self, staff_client, pattern):
+        literal = UserFactory(name=f"x{pattern}y")
+        UserFactory(name="xy")
+        UserFactory(name="x-y")
+        UserFactory(name="x\\\\y" if pattern != "\\" else "xzy")
+        response = staff_client.get("/users/search", {"name": pattern})
+        assert response.status_code == 200
+        found = [u["id"] for u in response.json()["results"]]
+        expected = [u.pk for u in User.objects.order_by("id") if pattern.lower() in u.name.lower()]
+        assert found == expected
+        assert literal.pk in found
+
+    @pytest.mark.parametrize("value", ["\u0000", "a\u0000"])
+    def test_a_nul_byte_in_name_is_400(self, staff_client, value):
+        response = staff_client.get("/users/search", {"name": value})
+        assert response.status_code == 400
+        assert list(response.json()) == ["name"]
+
+    def test_the_largest_skip_is_an_empty_page_and_one_more_is_400(self, staff_client):
+        largest = staff_client.get("/users", {"skip": 2**63 - 1})
+        assert largest.status_code == 200
+        assert largest.json()["results"] == []
+        assert staff_client.get("/users", {"skip": 2**63}).status_code == 400
+
+    @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**64, 10**30])
+    @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+    def test_ids_past_64_bits_in_the_path_are_404(self, staff_client, method, pk):
+        response = getattr(staff_client, method)(
+            f"/users/{pk}", {"name": "N", "email": "n@x.io"}, format="json"
+        )
+        assert response.status_code == 404
+        assert "detail" in response.json()
