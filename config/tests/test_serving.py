@@ -5,110 +5,11 @@ database and the tests' Redis database) and stop them afterwards.
 """
 
 import json
-import os
-import secrets
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from .servers import free_port
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def service_env(**overrides):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV_FILE": os.devnull,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_DEBUG": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    env.update(overrides)
-    return env
-
-
-def manage(*args, env):
-    return subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Hand redirects back to the test instead of following them."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(NoRedirect)
-
-
-def fetch(url, headers=None, data=None):
-    """(status, headers, body) of one request, redirects not followed, errors included."""
-    request = urllib.request.Request(url, headers=headers or {}, data=data)  # noqa: S310
-    try:
-        with _opener.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def get(url, headers=None):
-    return fetch(url, headers)
-
-
-class Gunicorn:
-    """gunicorn -c gunicorn.conf.py config.wsgi, on a free port, logging to a file."""
-
-    def __init__(self, env, log_path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.env = {**env, "PORT": str(self.port), "WEB_CONCURRENCY": "2"}
-
-    def __enter__(self):
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
-        self.process = subprocess.Popen(  # noqa: S603
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "config.wsgi"],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(200):
-            try:
-                if get(f"{self.base}/healthz")[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.__exit__()
-        raise RuntimeError(f"gunicorn did not start:\n{Path(self.log_path).read_text()}")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-
-    def log_lines(self):
-        return Path(self.log_path).read_text().splitlines()
+from .servers import Gunicorn, fetch, free_port, get, manage, service_env
 
 
 @pytest.fixture
