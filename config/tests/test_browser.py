@@ -1,0 +1,182 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the live server.
+
+Staff sign in to the admin and add a user and a post (the post's author through the
+autocomplete widget); the API lists show both at once. Then /docs renders Swagger UI
+from local files only, and "Try it out" on GET /users succeeds with a bearer token.
+Screenshots go to artifacts/. Needs /usr/bin/chromium (CHROMIUM to point elsewhere).
+"""
+
+import json
+import os
+import shutil
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from users.models import User
+from users.tests.factories import TEST_PASSWORD, UserFactory
+
+from .figures import ARTIFACTS, record
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+]
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM),
+        reason=f"{CHROMIUM} is not installed (apt install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A fresh page whose every request is recorded, and refused unless on loopback."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes between browser steps are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    requested, refused = [], []
+
+    def only_loopback(route):
+        url = route.request.url
+        requested.append(url)
+        scheme = urlsplit(url).scheme
+        if scheme in {"data", "blob"} or urlsplit(url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page, requested, refused
+        context.close()
+        browser.close()
+    record("browser", page_requests=len(requested))
+
+
+def api_get(base, path, token):
+    request = urllib.request.Request(  # noqa: S310 - the live server on loopback
+        f"{base}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.headers.get("X-Cache"), json.loads(response.read())
+
+
+def sign_in_api(base, user):
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/auth/token",
+        data=json.dumps({"email": user.email, "password": TEST_PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())["access"]
+
+
+def test_staff_add_a_user_and_a_post_in_the_admin_and_the_api_shows_them_at_once(
+    live_server, browser_page
+):
+    page, requested, refused = browser_page
+    staff = UserFactory(is_staff=True, is_superuser=True, name="Browser staff")
+    author = UserFactory(name="Autocomplete Author", email="author-pick@example.com")
+    token = sign_in_api(live_server.url, staff)
+    # Warm the cache: the lists must still change the moment the admin saves.
+    for path in ("/users?limit=100", "/posts?limit=100"):
+        api_get(live_server.url, path, token)
+        assert api_get(live_server.url, path, token)[0] == "HIT"
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", staff.email)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    expect(page.locator("#user-tools")).to_contain_text(staff.email)
+
+    page.goto(f"{live_server.url}/admin/users/user/add/")
+    page.fill("#id_email", "made-in-browser@example.com")
+    page.fill("#id_name", "Made In Browser")
+    page.check("input[name=usable_password][value=true]")
+    page.fill("#id_password1", "violet-Otter-42-lamp")
+    page.fill("#id_password2", "violet-Otter-42-lamp")
+    page.screenshot(path=ARTIFACTS / "admin-add-user.png", full_page=True)
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    new_user = User.objects.get(email="made-in-browser@example.com")
+
+    page.goto(f"{live_server.url}/admin/posts/post/add/")
+    page.fill("#id_title", "Written in a real browser")
+    page.fill("#id_content", "Through the admin, with the autocomplete widget.")
+    # The author is a select2 autocomplete backed by the admin's search, never a
+    # <select> of every user: open it, type, pick the match.
+    page.click("#id_user + .select2 .select2-selection")
+    page.fill(".select2-search__field", "author-pick")
+    option = page.locator(".select2-results__option", has_text="author-pick@example.com")
+    expect(option).to_be_visible()
+    option.click()
+    page.screenshot(path=ARTIFACTS / "admin-add-post.png", full_page=True)
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+
+    _, users = api_get(live_server.url, "/users?limit=100", token)
+    assert {"id": new_user.pk, "name": "Made In Browser"}.items() <= next(
+        u for u in users["results"] if u["id"] == new_user.pk
+    ).items()
+    _, posts = api_get(live_server.url, "/posts?limit=100", token)
+    made = [p for p in posts["results"] if p["title"] == "Written in a real browser"]
+    assert len(made) == 1
+    assert made[0]["user_id"] == author.pk
+    assert refused == []
+    assert {urlsplit(url).hostname for url in requested} <= LOOPBACK
+
+
+def test_docs_render_from_local_assets_and_try_it_out_succeeds_with_a_token(
+    live_server, browser_page
+):
+    page, requested, refused = browser_page
+    member = UserFactory(name="Docs reader")
+    token = sign_in_api(live_server.url, member)
+
+    page.goto(f"{live_server.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Users & Posts API")
+
+    page.click(".swagger-ui .auth-wrapper .authorize")
+    dialog = page.locator(".dialog-ux .modal-ux")
+    bearer = dialog.locator(".auth-container", has_text="jwtAuth")
+    bearer.locator("#auth-bearer-value").fill(token)
+    bearer.locator("button.authorize").click()
+    expect(bearer).to_contain_text("Authorized")
+    dialog.locator("button.close-modal").click()
+
+    operation = page.locator("#operations-api-api_v1_users_list")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table .response .response-col_status").first
+    expect(status).to_have_text("200", timeout=20_000)
+    body = operation.locator(".live-responses-table .response-col_description pre").first
+    expect(body).to_contain_text("Docs reader")
+    page.screenshot(path=ARTIFACTS / "docs-try-it-out.png", full_page=True)
+
+    assert refused == [], refused
+    assert {urlsplit(url).hostname for url in requested} <= LOOPBACK
+    assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in url for url in requested)
+    assert any(url.startswith(f"{live_server.url}/api/v1/users") for url in requested)
