@@ -159,7 +159,9 @@ class TcpProxy:
 
     `cut()` closes every proxied connection and stops listening, so the client sees its
     open connections die and new ones refused, as when a database host goes away;
-    `restore()` listens again on the same port.
+    `blackhole()` also kills the open connections but then accepts new ones and never
+    answers, as a host that drops packets does; `restore()` forwards again on the same
+    port.
     """
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
@@ -169,9 +171,11 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._listening = threading.Event()
+        self._answering = True
         self._acceptor = None
 
     def start(self):
+        self._answering = True
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -182,7 +186,11 @@ class TcpProxy:
         self._acceptor.start()
         return self
 
-    restore = start
+    def restore(self):
+        """Forward again, on the same port (held unanswered connections are dropped)."""
+        if self._listening.is_set():
+            self.cut()
+        return self.start()
 
     def _accept(self, listener):
         with listener:
@@ -192,6 +200,10 @@ class TcpProxy:
                 except TimeoutError:
                     continue
                 client.settimeout(None)
+                if not self._answering:
+                    with self._lock:
+                        self._sockets.add(client)  # held open, never answered
+                    continue
                 try:
                     upstream = socket.create_connection(self.target, timeout=5)
                 except OSError:
@@ -232,3 +244,9 @@ class TcpProxy:
             self._drop(sock)
 
     stop = cut
+
+    def blackhole(self):
+        """Kill the open connections; accept new ones but never answer them."""
+        self.cut()
+        self.start()
+        self._answering = False

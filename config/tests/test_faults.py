@@ -228,6 +228,15 @@ def test_database_cut_is_a_fast_json_503_and_recovers_without_a_restart(tmp_path
             assert json.loads(body)["checks"]["database"] in {"failed", "timeout"}
             assert call("/healthz")[0] == 200
 
+            # 1b. Unanswering: connections hang until DATABASE_CONNECT_TIMEOUT, then the
+            # same JSON 503 (`call` would raise on a hang much past that timeout).
+            proxy.blackhole()
+            record("faults", database_blackholes=1)
+            for path in ("/users", "/auth/me"):
+                status, _, body = call(path)
+                assert status == 503, (path, body)
+                assert json.loads(body) == UNAVAILABLE
+
             # 2. Back: the same gunicorn answers again, no restart.
             proxy.restore()
             assert wait_until(lambda: call("/readyz")[0] == 200, attempts=50)
