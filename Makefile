@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev dotenv run test lint format check-migrations check-schema \
+.PHONY: help install install-dev dotenv run test reliability lint format check-migrations check-schema \
 	check-compose migrate superuser demo-data clear-cache bench compose-up ci
 
 help:  ## list the targets
@@ -64,6 +64,11 @@ compose-up:  ## build and start PostgreSQL, Redis and the API with Docker Compos
 
 test: $(VENV)/.dev  ## run the test suite (needs PostgreSQL and Redis, see README)
 	$(BIN)/pytest
+
+RELIABILITY_TESTS := config/tests/test_contract.py config/tests/test_parsers.py \
+	config/tests/test_faults.py config/tests/test_load.py config/tests/test_browser.py
+reliability: $(VENV)/.dev  ## only the reliability suites (docs/RELIABILITY.md); LOAD_SECONDS=120 for longer
+	$(BIN)/pytest -s $(RELIABILITY_TESTS)
 
 lint: $(VENV)/.dev  ## ruff lint and format check
 	$(BIN)/ruff check .
