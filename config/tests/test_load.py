@@ -11,6 +11,7 @@ import os
 import random
 import threading
 import time
+import urllib.error
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,6 +35,26 @@ LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 STAFF_CLIENTS = 4
 MEMBER_CLIENTS = 2
 SHARED_EMAILS = 8  # raced for by every staff client: exactly one may win each
+
+
+REFUSED_RETRIES = Counter()
+_refused_lock = threading.Lock()
+
+
+def fetch_once_sent(*args, **kwargs):
+    """`fetch`, retrying (a bounded number of times) a connection refused before any
+    byte was sent: no request reached the server, so nothing is repeated. Each such
+    retry is counted and reported."""
+    for attempt in range(3):
+        try:
+            return fetch(*args, **kwargs)
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ConnectionRefusedError) or attempt == 2:
+                raise
+            with _refused_lock:
+                REFUSED_RETRIES["connections_refused_and_retried"] += 1
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -71,7 +92,7 @@ class Client:
     def call(self, method, path, body=None, expect=(200,)):
         data = json.dumps(body).encode() if body is not None else None
         try:
-            status, _, raw = fetch(
+            status, _, raw = fetch_once_sent(
                 f"{self.base}{path}", self.headers, data, method=method, timeout=30
             )
         except OSError as exc:  # a client-side timeout: the write's fate is unknown
@@ -245,19 +266,21 @@ def test_concurrent_writes_and_reads_lose_nothing_and_leave_no_stale_page(tmp_pa
         run_clients(clients, LOAD_SECONDS)
         elapsed = time.monotonic() - started
         ledger = merge([client.ledger for client in clients])
+        assert server.process.poll() is None, "\n".join(server.log_lines()[-30:])
+        assert ledger.errors == [], (ledger.errors[:5], "\n".join(server.log_lines()[-30:]))
 
         # Every cached list page equals a fresh rebuild from the database.
         pages, hits = {}, 0
         headers = clients[0].headers
         for url in sorted(ledger.list_urls):
-            status, response_headers, body = fetch(f"{server.base}{url}", headers)
+            status, response_headers, body = fetch_once_sent(f"{server.base}{url}", headers)
             assert status == 200
             hits += response_headers["X-Cache"] == "HIT"
             pages[url] = body
         assert api_cache.invalidate_all()
         stale = []
         for url, cached in pages.items():
-            status, response_headers, fresh = fetch(f"{server.base}{url}", headers)
+            status, response_headers, fresh = fetch_once_sent(f"{server.base}{url}", headers)
             assert (status, response_headers["X-Cache"]) == (200, "MISS")
             if fresh != cached:
                 stale.append(url)
@@ -317,6 +340,7 @@ def test_concurrent_writes_and_reads_lose_nothing_and_leave_no_stale_page(tmp_pa
         "cached_pages_compared": len(pages),
         "cached_pages_that_were_hits": hits,
         "stale_pages": len(stale),
+        "connections_refused_and_retried": REFUSED_RETRIES["connections_refused_and_retried"],
         "lost": len(lost) + len(resurrected),
     }
     ARTIFACTS.mkdir(exist_ok=True)
