@@ -68,7 +68,7 @@ test: $(VENV)/.dev  ## run the test suite (needs PostgreSQL and Redis, see READM
 RELIABILITY_TESTS := config/tests/test_contract.py config/tests/test_parsers.py \
 	config/tests/test_faults.py config/tests/test_load.py config/tests/test_browser.py
 reliability: $(VENV)/.dev  ## only the reliability suites (docs/RELIABILITY.md); LOAD_SECONDS=120 for longer
-	$(BIN)/pytest -s $(RELIABILITY_TESTS)
+	$(BIN)/pytest $(RELIABILITY_TESTS)
 
 lint: $(VENV)/.dev  ## ruff lint and format check
 	$(BIN)/ruff check .
