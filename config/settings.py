@@ -160,7 +160,7 @@ STORAGES = {
 
 # The largest request body accepted, in bytes: larger JSON bodies are a 413, larger
 # admin forms a 400, both before the body is read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=1_048_576)
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -211,6 +212,9 @@ def test_database_cut_is_a_fast_json_503_and_recovers_without_a_restart(tmp_path
 
             # 1. Down: every database-backed request is a quick JSON 503.
             proxy.cut()
+            # Nothing may be answered from the cache instead: every request below has
+            # to reach for the database.
+            cache.clear()
             record("faults", database_cuts=1)
             for path, method, data in [
                 ("/users", None, None),
@@ -231,6 +235,7 @@ def test_database_cut_is_a_fast_json_503_and_recovers_without_a_restart(tmp_path
             # 1b. Unanswering: connections hang until DATABASE_CONNECT_TIMEOUT, then the
             # same JSON 503 (`call` would raise on a hang much past that timeout).
             proxy.blackhole()
+            cache.clear()
             record("faults", database_blackholes=1)
             for path in ("/users", "/auth/me"):
                 status, _, body = call(path)

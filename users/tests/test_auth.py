@@ -230,10 +230,9 @@ class TestTokenValidity:
             "Bearer " + "A" * 10_000,
         ],
     )
-    def test_malformed_authorization_headers_are_401(self, header):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=header)
-        response = client.get("/auth/me")
+    def test_malformed_authorization_headers_are_401(self, api_client, header):
+        api_client.credentials(HTTP_AUTHORIZATION=header)
+        response = api_client.get("/auth/me")
         assert response.status_code == 401
         assert "detail" in response.json()
 
