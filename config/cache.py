@@ -112,6 +112,11 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
+# Generations outlive the entries stored under them; one that expires anyway costs
+# misses, never staleness, because a lost token is never re-issued.
+GENERATION_TTL = 24 * 3600
+
+
 def invalidate(*families: str) -> bool:
     """Drop every cached page of these families now: one write in all.
 
@@ -119,9 +124,7 @@ def invalidate(*families: str) -> bool:
     remembered and re-sent (see `_pending_invalidations`).
     """
     tokens = {_generation_key(family): _new_token() for family in families}
-    # Generations never expire: losing one would only cost misses, never staleness,
-    # because tokens are random and a lost token is never re-issued.
-    if guarded(cache.set_many, tokens, timeout=None, default=FAILED) is FAILED:
+    if guarded(cache.set_many, tokens, timeout=GENERATION_TTL, default=FAILED) is FAILED:
         with _pending_lock:
             _pending_invalidations.update(families)
         return False
@@ -193,11 +196,11 @@ def page_key(request, name: str, paginated: bool = True) -> str:
     return f"{name}:{skip}:{limit}:{digest}"
 
 
-def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
-    """One round trip: (the page if still current, the generation to store a miss under).
+def _lookup_current(family: str, key: str):
+    """One round trip: (the entry's payload if still current, the generation to store under).
 
     The generation is None when the cache is unavailable or an invalidation of this
-    family is still outstanding; the caller then neither serves nor stores a page.
+    family is still outstanding; the caller then neither trusts nor stores an entry.
     """
     if not _retry_pending_invalidations() and family in _pending_invalidations:
         return None, None
@@ -210,20 +213,57 @@ def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
         # First use (or the cache was emptied): start a generation. `add` keeps a
         # token a concurrent invalidation may have just written.
         fresh = _new_token()
-        added = guarded(cache.add, generation_key, fresh, timeout=None, default=FAILED)
+        added = guarded(cache.add, generation_key, fresh, timeout=GENERATION_TTL, default=FAILED)
         if added is FAILED:
             return None, None
-        generation = fresh if added else guarded(cache.get, generation_key)
-        return None, generation
+        return None, fresh if added else guarded(cache.get, generation_key)
     entry = found.get(key)
     if entry is not None and entry[0] == generation:
-        return CachedPage(body=entry[1], etag=entry[2]), generation
+        return entry[1], generation
     return None, generation
+
+
+def _store(key: str, generation: str, payload, ttl: int) -> None:
+    """Keep an entry under the generation read before its rows were queried."""
+    guarded(cache.set, key, (generation, payload), timeout=ttl)
+
+
+def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
+    """The page under `key` if still current, and the generation to store a miss under."""
+    payload, generation = _lookup_current(family, key)
+    page = CachedPage(body=payload[0], etag=payload[1]) if payload is not None else None
+    return page, generation
 
 
 def store_page(key: str, generation: str, page: CachedPage) -> None:
     """Keep a page under the generation read before its rows were queried."""
-    guarded(cache.set, key, (generation, page.body, page.etag), timeout=settings.CACHE_TTL)
+    _store(key, generation, (page.body, page.etag), settings.CACHE_TTL)
+
+
+# --- Signed-in users ---------------------------------------------------------------------
+
+
+def user_family(user_id) -> str:
+    """Each user is a family of one entry: their own generation, invalidated alone."""
+    return f"user:{user_id}"
+
+
+def cached_user_fields(user_id, load):
+    """The fields of a user, from the cache when current, else from `load()` (and kept).
+
+    `load()` returns a dict, or None for a user that does not exist (never cached).
+    Same protocol as pages, so a request that loaded the user before a committed change
+    (deactivation, demotion) cannot leave the old fields where later requests use them.
+    """
+    family = user_family(user_id)
+    key = f"auth:{family}"
+    fields, generation = _lookup_current(family, key)
+    if fields is not None:
+        return fields
+    fields = load()
+    if fields is not None and generation is not None:
+        _store(key, generation, fields, settings.USER_CACHE_TTL)
+    return fields
 
 
 def _incr_or_start(key: str, ttl: int) -> int:

@@ -1,5 +1,6 @@
 """Viewset behaviour shared by the apps: serving read-heavy responses from the cache."""
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import parse_etags
 from rest_framework.renderers import JSONRenderer
@@ -35,7 +36,7 @@ class CachedResponseMixin:
 
     def cached_response(self, family: str, name: str, produce, *, paginated: bool = True):
         request = self.request
-        if request.accepted_media_type != JSONRenderer.media_type:
+        if not settings.CACHE_PAGES or request.accepted_media_type != JSONRenderer.media_type:
             return produce()
         key = api_cache.page_key(request, name, paginated=paginated)
         page, generation = api_cache.lookup_page(family, key)

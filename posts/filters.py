@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 
+from users.models import User
+
 from .models import Post
 
 BIGINT_MAX = 2**63 - 1
@@ -26,4 +28,14 @@ class PostFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Post
+        fields = ["user_id"]
+
+
+class PostCountFilterSet(django_filters.FilterSet):
+    """`user_id`: only that user's row of the posts-per-user ranking."""
+
+    user_id = IdFilter(field_name="id")
+
+    class Meta:
+        model = User
         fields = ["user_id"]

@@ -23,6 +23,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # Kept by database triggers on posts (posts/migrations/0003), in the transaction of
+    # each post write, so the posts-per-user ranking never aggregates the posts table.
+    post_count = models.IntegerField(db_default=0, editable=False)
 
     objects = UserManager()
 
@@ -32,6 +35,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The posts-per-user ranking: most posts first, users without posts left out.
+            models.Index(
+                models.F("post_count").desc(),
+                "id",
+                name="users_post_count_rank_idx",
+                condition=models.Q(post_count__gt=0),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
