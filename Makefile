@@ -35,7 +35,6 @@ dotenv: | $(BIN)/python
 
 run: $(VENV)/.runtime dotenv  ## set up and serve the API on http://127.0.0.1:8000
 	$(MANAGE) migrate --noinput
-	$(MANAGE) createcachetable
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
