@@ -26,6 +26,21 @@ def page_response(request, page: api_cache.CachedPage, outcome: str) -> HttpResp
     return response
 
 
+class ListFiltersOnlyMixin:
+    """Apply the query-string filters to lists only.
+
+    DRF runs filter backends for single objects too; here filters narrow lists and
+    grant or deny nothing, so building a FilterSet for `/users/{id}` is pure cost.
+    """
+
+    list_actions = ("list", "search", "stats")
+
+    def filter_queryset(self, queryset):
+        if self.action not in self.list_actions:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
 class CachedResponseMixin:
     """Serve a GET from the cache when its page is current, else build and store it.
 

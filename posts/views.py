@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
 from config import cache as api_cache
-from config.mixins import CachedResponseMixin
+from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 
 from . import selectors
 from .filters import PostCountFilterSet, PostFilterSet
@@ -14,7 +14,7 @@ from .permissions import PostAccess, may_write_posts_of
 from .serializers import PostCountSerializer, PostSerializer
 
 
-class PostViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`; reads cached."""
 
     serializer_class = PostSerializer

@@ -17,6 +17,11 @@ class UserManager(BaseUserManager.from_queryset(CountedQuerySet)):
     def get_queryset(self):
         return super().get_queryset().counted_as(Counter.USERS)
 
+    def get_by_natural_key(self, username):
+        # Emails are unique in any letter case, so sign-in ignores case too (through
+        # the UPPER(email) unique index).
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
     def _create_user(self, email, name, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")

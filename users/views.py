@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config import cache as api_cache
-from config.mixins import CachedResponseMixin
+from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors
@@ -21,7 +21,7 @@ from .serializers import (
 )
 
 
-class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on users, `search` (the filtered list) and `stats`; reads are cached."""
 
     queryset = selectors.user_list()

@@ -249,7 +249,8 @@ class TestStaleRaces:
         page, _ = api_cache.lookup_page(api_cache.USERS, key)
         assert page is None
 
-    def test_invalidation_costs_the_same_with_ten_or_ten_thousand_pages(self, rf):
+    def test_invalidation_costs_the_same_with_ten_or_ten_thousand_pages(self, private_redis):
+        # A Redis of its own: command statistics are per server.
         redis = get_redis_connection("default")
 
         def commands_for_invalidation(pages):

@@ -107,6 +107,12 @@ class TestRegister:
 
 
 class TestToken:
+    def test_email_letter_case_does_not_matter(self, api_client, user):
+        response = api_client.post(
+            "/auth/token", {"email": user.email.upper(), "password": TEST_PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+
     def test_wrong_password_is_401(self, api_client, user):
         response = api_client.post(
             "/auth/token", {"email": user.email, "password": "nope-nope"}, format="json"
