@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from config import cache as api_cache
 from users.tests.factories import UserFactory
@@ -62,3 +63,11 @@ def assert_page_queries_flat(django_assert_max_num_queries):
         assert len(response.json()["results"]) > 1, "the big page must hold several rows"
 
     return check
+
+
+def bearer_client(user_or_token) -> APIClient:
+    """An API client sending `Authorization: Bearer <token>` (a user gets a fresh token)."""
+    token = user_or_token if isinstance(user_or_token, str) else AccessToken.for_user(user_or_token)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

@@ -5,9 +5,9 @@ import datetime as dt
 import jwt
 import pytest
 from django.conf import settings
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from conftest import bearer_client
 from users.models import User
 
 from .factories import TEST_PASSWORD, UserFactory
@@ -18,9 +18,7 @@ STRONG_PASSWORD = "violet-Otter-42-lamp"
 
 
 def bearer(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    return bearer_client(str(token))
 
 
 def sign_in(client, user):

@@ -1,21 +1,15 @@
 """Bearer authentication with the user read from the cache, kept current by signals."""
 
 import pytest
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config import cache as api_cache
+from conftest import bearer_client
 from users.authentication import CachedUserJWTAuthentication
 
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer_client(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    return client
 
 
 def test_a_signed_in_cached_read_costs_no_query(user, django_assert_num_queries):
@@ -98,13 +92,7 @@ def test_without_the_cache_users_come_from_the_database(user, settings):
 def test_a_token_without_a_user_claim_is_rejected(user):
     token = AccessToken.for_user(user)
     del token["user_id"]
-    assert bearer_client_raw(str(token)).get("/auth/me").status_code == 401
-
-
-def bearer_client_raw(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    assert bearer_client(str(token)).get("/auth/me").status_code == 401
 
 
 def test_is_the_configured_authentication():
