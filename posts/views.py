@@ -21,6 +21,10 @@ class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
     filterset_class = PostFilterSet
     permission_classes = [PostAccess]
     lookup_value_regex = "[0-9]+"
+    cached_pages = {
+        "list": (api_cache.POSTS, "posts", True),
+        "stats": (api_cache.POSTS, "posts:stats", True),
+    }
 
     def get_queryset(self):
         # The ranking reads users (their trigger-kept post_count), everything else posts.
@@ -35,9 +39,7 @@ class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
         serializer.save(user=owner)
 
     def list(self, request, *args, **kwargs):
-        return self.cached_response(
-            api_cache.POSTS, "posts", lambda: super(PostViewSet, self).list(request)
-        )
+        return self.cached_response(lambda: super(PostViewSet, self).list(request))
 
     @extend_schema(responses=PostCountSerializer(many=True))
     @action(
@@ -48,7 +50,7 @@ class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
     )
     def stats(self, request, *args, **kwargs):
         """Paginated (user_id, post_count) rows, most posts first."""
-        return self.cached_response(api_cache.POSTS, "posts:stats", self._post_counts_page)
+        return self.cached_response(self._post_counts_page)
 
     def _post_counts_page(self):
         rows = self.filter_queryset(self.get_queryset())

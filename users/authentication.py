@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from config import cache as api_cache
+from config.mixins import cache_reads_of
 
 from .models import User
 
@@ -28,12 +29,40 @@ class CachedUserJWTAuthentication(JWTAuthentication):
     the stock class, without a database query on every request.
     """
 
-    def get_user(self, validated_token):
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        validated_token = self.get_validated_token(raw_token)
+        user_id = self._user_id(validated_token)
+        # The user is known now: fetch their cached fields together with whatever the
+        # view will read from the cache (its page, its throttle counters), in one trip.
+        families_and_keys, counters = cache_reads_of(
+            request.parser_context.get("view"), request, user_id
+        )
+        api_cache.fetch_batch(
+            request._request,
+            families_and_keys=[
+                (api_cache.user_family(user_id), api_cache.user_key(user_id)),
+                *families_and_keys,
+            ],
+            counters=counters,
+        )
+        return self.get_user(validated_token, request._request), validated_token
+
+    @staticmethod
+    def _user_id(validated_token) -> int:
         try:
-            user_id = int(validated_token[jwt_settings.USER_ID_CLAIM])
+            return int(validated_token[jwt_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError):
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        fields = api_cache.cached_user_fields(user_id, lambda: _load_fields(user_id))
+
+    def get_user(self, validated_token, request=None):
+        user_id = self._user_id(validated_token)
+        fields = api_cache.cached_user_fields(user_id, lambda: _load_fields(user_id), request)
         if fields is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         user = User(**fields)

@@ -29,6 +29,11 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
     filterset_class = UserFilterSet
     permission_classes = [UserAccess]
     lookup_value_regex = "[0-9]+"
+    cached_pages = {
+        "list": (api_cache.USERS, "users", True),
+        "search": (api_cache.USERS, "users", True),
+        "stats": (api_cache.USERS, "users:stats", False),
+    }
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -36,9 +41,7 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
         return UserSerializer
 
     def list(self, request, *args, **kwargs):
-        return self.cached_response(
-            api_cache.USERS, "users", lambda: super(UserViewSet, self).list(request)
-        )
+        return self.cached_response(lambda: super(UserViewSet, self).list(request))
 
     @extend_schema(responses=UserSerializer(many=True))
     @action(detail=False, methods=["get"])
@@ -50,12 +53,7 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def stats(self, request, *args, **kwargs):
         """Total users and users created in the last 7 days."""
-        return self.cached_response(
-            api_cache.USERS,
-            "users:stats",
-            lambda: Response(selectors.user_stats()),
-            paginated=False,
-        )
+        return self.cached_response(lambda: Response(selectors.user_stats()))
 
 
 @extend_schema(responses={201: UserSerializer})
