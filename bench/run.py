@@ -123,7 +123,7 @@ def prepare_database(args):
         log(f"seeded in {seed_seconds:.0f} s")
     with psycopg.connect(database_url(name), autocommit=True) as conn:
         conn.execute("DELETE FROM users_user WHERE email = %s", [STAFF_EMAIL])
-        conn.execute("DELETE FROM users_user WHERE email LIKE 'bench-%%@example.net'")
+        conn.execute("DELETE FROM users_user WHERE email LIKE 'bench-%@example.net'")
     manage(
         {
             **env,
@@ -152,7 +152,7 @@ def pick_targets(db_name, users):
             ).fetchone()
         else:
             row = conn.execute(
-                "SELECT name, count(*) FROM users_user WHERE id %% 997 = 0 "
+                "SELECT name, count(*) FROM users_user WHERE id % 997 = 0 "
                 "GROUP BY 1 HAVING count(*) >= 1 ORDER BY 2 DESC, 1 LIMIT 1"
             ).fetchone()
         fragment = row[0]
@@ -252,6 +252,8 @@ def wrk(url, duration, threads, connections, token=None, script=None):
         [*command, url], capture_output=True, text=True, check=True
     ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    if set(latency) != {"50", "99"}:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
