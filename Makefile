@@ -35,7 +35,6 @@ dotenv: | $(BIN)/python
 
 run: $(VENV)/.runtime dotenv  ## set up and serve the API on http://127.0.0.1:8000
 	$(MANAGE) migrate --noinput
-	$(MANAGE) createcachetable
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
@@ -55,8 +54,13 @@ demo-data: $(VENV)/.runtime dotenv  ## seed demo data: make demo-data USERS=1000
 clear-cache: $(VENV)/.runtime dotenv  ## drop every cached API page
 	$(MANAGE) clear_api_cache
 
-bench: $(VENV)/.dev  ## run the benchmarks (see docs/PERFORMANCE.md)
-	$(BIN)/python bench/cache_outage.py
+BENCH_USERS ?= 10000
+BENCH_POSTS_PER_USER ?= 5
+BENCH_DURATION ?= 15
+bench: $(VENV)/.dev  ## benchmark: make bench BENCH_USERS=1000000 BENCH_DURATION=15
+	$(BIN)/python bench/run.py --users $(BENCH_USERS) --posts-per-user $(BENCH_POSTS_PER_USER) \
+		--duration $(BENCH_DURATION) --single
+	$(BIN)/python bench/explain.py --users $(BENCH_USERS)
 
 compose-up:  ## build and start PostgreSQL, Redis and the API with Docker Compose
 	@if docker compose version >/dev/null 2>&1; then docker compose up --build; \

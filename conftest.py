@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from config import cache as api_cache
 from users.tests.factories import UserFactory
@@ -75,3 +76,11 @@ def pytest_terminal_summary(terminalreporter):
     for suite, counts in figures.snapshot().items():
         terminalreporter.write_line(f"{suite}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     terminalreporter.write_line(f"written to {path}")
+
+
+def bearer_client(user_or_token) -> APIClient:
+    """An API client sending `Authorization: Bearer <token>` (a user gets a fresh token)."""
+    token = user_or_token if isinstance(user_or_token, str) else AccessToken.for_user(user_or_token)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
+from django_redis.cache import RedisCache
 
 logger = logging.getLogger("config.cache")
 
@@ -112,6 +113,11 @@ def _new_token() -> str:
     return secrets.token_hex(8)
 
 
+# Generations outlive the entries stored under them; one that expires anyway costs
+# misses, never staleness, because a lost token is never re-issued.
+GENERATION_TTL = 24 * 3600
+
+
 def invalidate(*families: str) -> bool:
     """Drop every cached page of these families now: one write in all.
 
@@ -119,9 +125,7 @@ def invalidate(*families: str) -> bool:
     remembered and re-sent (see `_pending_invalidations`).
     """
     tokens = {_generation_key(family): _new_token() for family in families}
-    # Generations never expire: losing one would only cost misses, never staleness,
-    # because tokens are random and a lost token is never re-issued.
-    if guarded(cache.set_many, tokens, timeout=None, default=FAILED) is FAILED:
+    if guarded(cache.set_many, tokens, timeout=GENERATION_TTL, default=FAILED) is FAILED:
         with _pending_lock:
             _pending_invalidations.update(families)
         return False
@@ -193,16 +197,19 @@ def page_key(request, name: str, paginated: bool = True) -> str:
     return f"{name}:{skip}:{limit}:{digest}"
 
 
-def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
-    """One round trip: (the page if still current, the generation to store a miss under).
+def _lookup_current(family: str, key: str, request=None):
+    """One round trip: (the entry's payload if still current, the generation to store under).
 
-    The generation is None when the cache is unavailable or an invalidation of this
-    family is still outstanding; the caller then neither serves nor stores a page.
+    Served from the request's batch when `fetch_batch` already read both keys. The
+    generation is None when the cache is unavailable or an invalidation of this family
+    is still outstanding; the caller then neither trusts nor stores an entry.
     """
     if not _retry_pending_invalidations() and family in _pending_invalidations:
         return None, None
     generation_key = _generation_key(family)
-    found = guarded(cache.get_many, [generation_key, key], default=FAILED)
+    found = _batched_values(request, [generation_key, key])
+    if found is None:
+        found = guarded(cache.get_many, [generation_key, key], default=FAILED)
     if found is FAILED:
         return None, None
     generation = found.get(generation_key)
@@ -210,20 +217,61 @@ def lookup_page(family: str, key: str) -> tuple[CachedPage | None, str | None]:
         # First use (or the cache was emptied): start a generation. `add` keeps a
         # token a concurrent invalidation may have just written.
         fresh = _new_token()
-        added = guarded(cache.add, generation_key, fresh, timeout=None, default=FAILED)
+        added = guarded(cache.add, generation_key, fresh, timeout=GENERATION_TTL, default=FAILED)
         if added is FAILED:
             return None, None
-        generation = fresh if added else guarded(cache.get, generation_key)
-        return None, generation
+        return None, fresh if added else guarded(cache.get, generation_key)
     entry = found.get(key)
     if entry is not None and entry[0] == generation:
-        return CachedPage(body=entry[1], etag=entry[2]), generation
+        return entry[1], generation
     return None, generation
+
+
+def _store(key: str, generation: str, payload, ttl: int) -> None:
+    """Keep an entry under the generation read before its rows were queried."""
+    guarded(cache.set, key, (generation, payload), timeout=ttl)
+
+
+def lookup_page(family: str, key: str, request=None) -> tuple[CachedPage | None, str | None]:
+    """The page under `key` if still current, and the generation to store a miss under."""
+    payload, generation = _lookup_current(family, key, request)
+    page = CachedPage(body=payload[0], etag=payload[1]) if payload is not None else None
+    return page, generation
 
 
 def store_page(key: str, generation: str, page: CachedPage) -> None:
     """Keep a page under the generation read before its rows were queried."""
-    guarded(cache.set, key, (generation, page.body, page.etag), timeout=settings.CACHE_TTL)
+    _store(key, generation, (page.body, page.etag), settings.CACHE_TTL)
+
+
+# --- Signed-in users ---------------------------------------------------------------------
+
+
+def user_family(user_id) -> str:
+    """Each user is a family of one entry: their own generation, invalidated alone."""
+    return f"user:{user_id}"
+
+
+def user_key(user_id) -> str:
+    return f"auth:{user_family(user_id)}"
+
+
+def cached_user_fields(user_id, load, request=None):
+    """The fields of a user, from the cache when current, else from `load()` (and kept).
+
+    `load()` returns a dict, or None for a user that does not exist (never cached).
+    Same protocol as pages, so a request that loaded the user before a committed change
+    (deactivation, demotion) cannot leave the old fields where later requests use them.
+    """
+    family = user_family(user_id)
+    key = user_key(user_id)
+    fields, generation = _lookup_current(family, key, request)
+    if fields is not None:
+        return fields
+    fields = load()
+    if fields is not None and generation is not None:
+        _store(key, generation, fields, settings.USER_CACHE_TTL)
+    return fields
 
 
 def _incr_or_start(key: str, ttl: int) -> int:
@@ -237,16 +285,88 @@ def _incr_or_start(key: str, ttl: int) -> int:
         return cache.incr(key)
 
 
-def throttle_hit(scope: str, ident: str, window_seconds: int) -> tuple[int, int] | None:
+def throttle_key(scope: str, ident: str, window_seconds: int, now: float) -> str:
+    return f"throttle:{scope}:{ident}:{int(now // window_seconds)}"
+
+
+def throttle_hit(
+    scope: str, ident: str, window_seconds: int, request=None
+) -> tuple[int, int] | None:
     """Count one request in the caller's current fixed window.
 
     Returns (requests so far in this window, seconds until it ends), or None when the
-    cache is unavailable (the caller then lets the request through). O(1) at any rate.
+    cache is unavailable (the caller then lets the request through). O(1) at any rate;
+    free when the request's batch already counted it.
     """
     now = time.time()
-    window = int(now // window_seconds)
-    key = f"throttle:{scope}:{ident}:{window}"
-    count = guarded(_incr_or_start, key, window_seconds + 1)
+    key = throttle_key(scope, ident, window_seconds, now)
+    batch = getattr(request, BATCH_ATTRIBUTE, None)
+    count = batch.counts.get(key) if batch is not None else None
+    if count is None:
+        count = guarded(_incr_or_start, key, window_seconds + 1)
     if count is None:
         return None
-    return count, max(1, int((window + 1) * window_seconds - now + 0.999))
+    window_end = (int(now // window_seconds) + 1) * window_seconds
+    return count, max(1, int(window_end - now + 0.999))
+
+
+# --- One round trip per request ----------------------------------------------------------
+
+BATCH_ATTRIBUTE = "_api_cache_batch"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one request read and counted in its single round trip to Redis."""
+
+    values: dict
+    counts: dict
+
+
+def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
+    """Read entries (with their families' generations) and count throttle hits at once.
+
+    Authentication calls this as soon as it knows the user, with what the view says it
+    will need (`families_and_keys`: (family, key) pairs; `counters`: (key, ttl) pairs).
+    The results wait on the request for `_lookup_current` and `throttle_hit`, which
+    apply exactly the rules they apply to a value fetched alone. Only with Redis (one
+    pipeline); with any other cache, or when the pipeline fails, nothing is stored and
+    every reader asks for itself.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return
+    keys = []
+    for family, key in families_and_keys:
+        keys += [_generation_key(family), key]
+
+    def run_pipeline():
+        client = backend.client
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        if keys:
+            pipeline.mget([client.make_key(key) for key in keys])
+        for key, ttl in counters:
+            raw = client.make_key(key)
+            pipeline.incr(raw)
+            pipeline.expire(raw, ttl, nx=True)
+        return pipeline.execute()
+
+    results = guarded(run_pipeline, default=FAILED)
+    if results is FAILED:
+        return
+    values = {}
+    if keys:
+        raw_values = results.pop(0)
+        decode = backend.client.decode
+        values = {
+            k: decode(v) if v is not None else None for k, v in zip(keys, raw_values, strict=True)
+        }
+    counts = {key: results[2 * i] for i, (key, _ttl) in enumerate(counters)}
+    setattr(request, BATCH_ATTRIBUTE, Batch(values=values, counts=counts))
+
+
+def _batched_values(request, keys):
+    batch = getattr(request, BATCH_ATTRIBUTE, None)
+    if batch is None or any(key not in batch.values for key in keys):
+        return None
+    return {key: batch.values[key] for key in keys if batch.values[key] is not None}

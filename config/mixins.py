@@ -1,5 +1,6 @@
 """Viewset behaviour shared by the apps: serving read-heavy responses from the cache."""
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import parse_etags
 from rest_framework.renderers import JSONRenderer
@@ -25,20 +26,49 @@ def page_response(request, page: api_cache.CachedPage, outcome: str) -> HttpResp
     return response
 
 
+class ListFiltersOnlyMixin:
+    """Apply the query-string filters to lists only.
+
+    DRF runs filter backends for single objects too; here filters narrow lists and
+    grant or deny nothing, so building a FilterSet for `/users/{id}` is pure cost.
+    """
+
+    list_actions = ("list", "search", "stats")
+
+    def filter_queryset(self, queryset):
+        if self.action not in self.list_actions:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
 class CachedResponseMixin:
     """Serve a GET from the cache when its page is current, else build and store it.
 
     Runs inside the view handler, after DRF's authentication, permission and throttle
     checks, so a hit is subject to exactly the same rules as a miss. Only plain JSON is
     cached (the browsable API and `; indent=` variants are built each time).
+
+    `cached_pages` maps an action to (family, key name, paginated).
     """
 
-    def cached_response(self, family: str, name: str, produce, *, paginated: bool = True):
+    cached_pages: dict = {}
+
+    def _page_to_cache(self, request):
+        spec = self.cached_pages.get(self.action)
+        if spec is None or request.method != "GET":
+            return None
+        if not settings.CACHE_PAGES or request.accepted_media_type != JSONRenderer.media_type:
+            return None
+        family, name, paginated = spec
+        return family, api_cache.page_key(request, name, paginated=paginated)
+
+    def cached_response(self, produce):
         request = self.request
-        if request.accepted_media_type != JSONRenderer.media_type:
+        page_spec = self._page_to_cache(request)
+        if page_spec is None:
             return produce()
-        key = api_cache.page_key(request, name, paginated=paginated)
-        page, generation = api_cache.lookup_page(family, key)
+        family, key = page_spec
+        page, generation = api_cache.lookup_page(family, key, request)
         if page is not None:
             return page_response(request, page, "HIT")
         response = produce()
@@ -48,3 +78,21 @@ class CachedResponseMixin:
         if generation is not None:
             api_cache.store_page(key, generation, page)
         return page_response(request, page, "MISS")
+
+
+def cache_reads_of(view, request, user_id):
+    """What a signed-in request to `view` will read from and count in the cache.
+
+    ((family, key) pairs, (counter key, ttl) pairs): its cached page, if any, and the
+    counters of its throttles. Authentication fetches them with the user in one round
+    trip (config.cache.fetch_batch); the page lookup and the throttles then find them.
+    """
+    if view is None:
+        return [], []
+    page = view._page_to_cache(request) if isinstance(view, CachedResponseMixin) else None
+    counters = [
+        counter
+        for throttle in view.get_throttles()
+        if (counter := getattr(throttle, "counter_for_user", lambda _user_id: None)(user_id))
+    ]
+    return ([page] if page else []), counters

@@ -1,5 +1,7 @@
 """Rate limits as DRF throttles, counted in the shared cache with O(1) cost per check."""
 
+import time
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -35,7 +37,7 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        hit = api_cache.throttle_hit(self.scope, ident, duration)
+        hit = api_cache.throttle_hit(self.scope, ident, duration, request)
         if hit is None:
             return True
         count, self._wait = hit
@@ -43,6 +45,10 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
 
     def wait(self):
         return self._wait
+
+    def counter_for_user(self, user_id):
+        """(key, ttl) of the counter this throttle will bump for a signed-in user, or None."""
+        return None
 
 
 class AuthEndpointThrottle(FixedWindowRateThrottle):
@@ -65,3 +71,11 @@ class SignedInUserThrottle(FixedWindowRateThrottle):
         if request.user and request.user.is_authenticated:
             return str(request.user.pk)
         return None
+
+    def counter_for_user(self, user_id):
+        rate = self.get_rate()
+        if rate is None:
+            return None
+        _allowed, duration = self.parse_rate(rate)
+        key = api_cache.throttle_key(self.scope, str(user_id), duration, time.time())
+        return key, duration + 1

@@ -4,6 +4,8 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from users.models import User
+
 from .models import Post
 
 BIGINT_MAX = 2**63 - 1
@@ -28,4 +30,14 @@ class PostFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Post
+        fields = ["user_id"]
+
+
+class PostCountFilterSet(django_filters.FilterSet):
+    """`user_id`: only that user's row of the posts-per-user ranking."""
+
+    user_id = IdFilter(field_name="id")
+
+    class Meta:
+        model = User
         fields = ["user_id"]

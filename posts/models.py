@@ -4,6 +4,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.counting import CountedQuerySet
+from config.models import Counter
+
+
+class PostManager(models.Manager.from_queryset(CountedQuerySet)):
+    """Posts, counted from the trigger-kept counter while unfiltered."""
+
+    def get_queryset(self):
+        return super().get_queryset().counted_as(Counter.POSTS)
+
 
 class Post(models.Model):
     """A post belongs to one user and goes when that user is deleted."""
@@ -24,6 +34,8 @@ class Post(models.Model):
     # Set on insert (not auto_now_add, which would also overwrite the historic dates
     # that seed_demo_data writes); never editable through forms or the API.
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    objects = PostManager()
 
     class Meta:
         ordering = ["id"]

@@ -6,22 +6,31 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
 from config import cache as api_cache
-from config.mixins import CachedResponseMixin
+from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 
 from . import selectors
-from .filters import PostFilterSet
+from .filters import PostCountFilterSet, PostFilterSet
 from .permissions import PostAccess, may_write_posts_of
 from .serializers import PostCountSerializer, PostSerializer
 
 
-class PostViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`; reads cached."""
 
-    queryset = selectors.post_list()
     serializer_class = PostSerializer
     filterset_class = PostFilterSet
     permission_classes = [PostAccess]
     lookup_value_regex = "[0-9]+"
+    cached_pages = {
+        "list": (api_cache.POSTS, "posts", True),
+        "stats": (api_cache.POSTS, "posts:stats", True),
+    }
+
+    def get_queryset(self):
+        # The ranking reads users (their trigger-kept post_count), everything else posts.
+        if self.action == "stats":
+            return selectors.post_counts_by_user()
+        return selectors.post_list()
 
     def perform_create(self, serializer):
         owner = serializer.validated_data.get("user", self.request.user)
@@ -30,17 +39,20 @@ class PostViewSet(CachedResponseMixin, viewsets.ModelViewSet):
         serializer.save(user=owner)
 
     def list(self, request, *args, **kwargs):
-        return self.cached_response(
-            api_cache.POSTS, "posts", lambda: super(PostViewSet, self).list(request)
-        )
+        return self.cached_response(lambda: super(PostViewSet, self).list(request))
 
     @extend_schema(responses=PostCountSerializer(many=True))
-    @action(detail=False, methods=["get"], serializer_class=PostCountSerializer)
+    @action(
+        detail=False,
+        methods=["get"],
+        serializer_class=PostCountSerializer,
+        filterset_class=PostCountFilterSet,
+    )
     def stats(self, request, *args, **kwargs):
         """Paginated (user_id, post_count) rows, most posts first."""
-        return self.cached_response(api_cache.POSTS, "posts:stats", self._post_counts_page)
+        return self.cached_response(self._post_counts_page)
 
     def _post_counts_page(self):
-        rows = selectors.post_counts_by_user(self.filter_queryset(self.get_queryset()))
+        rows = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

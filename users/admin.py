@@ -2,13 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from config import cache as api_cache
-from posts.models import Post
 
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import User
@@ -54,26 +51,6 @@ class UserAdmin(DjangoUserAdmin):
         # row sends a signal (QuerySet.delete may skip them, and a cascade does).
         super().delete_queryset(request, queryset)
         api_cache.invalidate_on_commit(api_cache.USERS, api_cache.POSTS)
-
-    def get_queryset(self, request):
-        # A correlated subquery per row of the page, walking the (user_id, id) index:
-        # the changelist stays one query, and no million-row GROUP BY happens.
-        posts_of_user = (
-            Post.objects.filter(user=OuterRef("pk"))
-            .order_by()
-            .values("user")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(post_count=Coalesce(Subquery(posts_of_user, output_field=IntegerField()), 0))
-        )
-
-    @admin.display(description="posts", ordering="post_count")
-    def post_count(self, obj):
-        return obj.post_count
 
     @admin.display(description="latest posts")
     def latest_posts(self, obj):

@@ -2,11 +2,25 @@
 
 from django.contrib.auth.base_user import BaseUserManager
 
+from config.counting import CountedQuerySet
+from config.models import Counter
 
-class UserManager(BaseUserManager):
-    """Creates users keyed by email; a user created without a password cannot sign in."""
+
+class UserManager(BaseUserManager.from_queryset(CountedQuerySet)):
+    """Creates users keyed by email; a user created without a password cannot sign in.
+
+    Its querysets count all users from the trigger-kept counter, not COUNT(*).
+    """
 
     use_in_migrations = True
+
+    def get_queryset(self):
+        return super().get_queryset().counted_as(Counter.USERS)
+
+    def get_by_natural_key(self, username):
+        # Emails are unique in any letter case, so sign-in ignores case too (through
+        # the UPPER(email) unique index).
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
     def _create_user(self, email, name, password, **extra_fields):
         if not email:

@@ -3,7 +3,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .managers import UserManager
@@ -15,14 +15,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person using the API; staff also manage data in the admin."""
 
     name = models.CharField(max_length=150)
-    # unique=True satisfies auth check E003; the Lower() constraint below is what makes
+    # unique=True satisfies auth check E003; the Upper() constraint below is what makes
     # "Ann@x.io" and "ann@x.io" the same account, decided by the database under races.
+    # Upper, not Lower: Django compiles `email__iexact` to UPPER(email) = UPPER(%s), so
+    # the constraint's index also answers the duplicate check and sign-in lookups.
     email = models.EmailField(max_length=254, unique=True)
     # Set on insert (not auto_now_add, which would also overwrite the historic dates
     # that seed_demo_data writes); never editable through forms or the API.
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # Kept by database triggers on posts (posts/migrations/0003), in the transaction of
+    # each post write, so the posts-per-user ranking never aggregates the posts table.
+    post_count = models.IntegerField(db_default=0, editable=False)
 
     objects = UserManager()
 
@@ -32,9 +37,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The posts-per-user ranking: most posts first, users without posts left out.
+            models.Index(
+                models.F("post_count").desc(),
+                "id",
+                name="users_post_count_rank_idx",
+                condition=models.Q(post_count__gt=0),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
+                Upper("email"),
                 name=EMAIL_CI_UNIQUE,
                 violation_error_message="A user with this email already exists.",
             ),

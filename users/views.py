@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config import cache as api_cache
-from config.mixins import CachedResponseMixin
+from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors
@@ -21,7 +21,7 @@ from .serializers import (
 )
 
 
-class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on users, `search` (the filtered list) and `stats`; reads are cached."""
 
     queryset = selectors.user_list()
@@ -29,6 +29,11 @@ class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
     filterset_class = UserFilterSet
     permission_classes = [UserAccess]
     lookup_value_regex = "[0-9]+"
+    cached_pages = {
+        "list": (api_cache.USERS, "users", True),
+        "search": (api_cache.USERS, "users", True),
+        "stats": (api_cache.USERS, "users:stats", False),
+    }
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -36,9 +41,7 @@ class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
         return UserSerializer
 
     def list(self, request, *args, **kwargs):
-        return self.cached_response(
-            api_cache.USERS, "users", lambda: super(UserViewSet, self).list(request)
-        )
+        return self.cached_response(lambda: super(UserViewSet, self).list(request))
 
     @extend_schema(responses=UserSerializer(many=True))
     @action(detail=False, methods=["get"])
@@ -50,12 +53,7 @@ class UserViewSet(CachedResponseMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def stats(self, request, *args, **kwargs):
         """Total users and users created in the last 7 days."""
-        return self.cached_response(
-            api_cache.USERS,
-            "users:stats",
-            lambda: Response(selectors.user_stats()),
-            paginated=False,
-        )
+        return self.cached_response(lambda: Response(selectors.user_stats()))
 
 
 @extend_schema(responses={201: UserSerializer})

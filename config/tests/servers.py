@@ -18,6 +18,17 @@ import redis
 from django.db import connection
 
 
+def point_cache_at(settings, port: int) -> None:
+    """Point the default cache at a Redis on `port`, with a short breaker pause."""
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        }
+    }
+    settings.CACHE_BREAKER_SECONDS = 0.3
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

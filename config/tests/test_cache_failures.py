@@ -13,32 +13,11 @@ from config import cache as api_cache
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
 
-from .servers import PrivateRedis, free_port
+from .servers import free_port, point_cache_at
 
 pytestmark = pytest.mark.django_db
 
 READ_PATHS = ["/users", "/users/search?name=member", "/users/stats", "/posts", "/posts/stats"]
-
-
-def point_cache_at(settings, port: int) -> None:
-    settings.CACHES = {
-        "default": {
-            **settings.CACHES["default"],
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-        }
-    }
-    settings.CACHE_BREAKER_SECONDS = 0.3
-
-
-@pytest.fixture
-def private_redis(settings):
-    server = PrivateRedis(free_port())
-    server.start()
-    point_cache_at(settings, server.port)
-    yield server
-    if server.process.poll() is None:
-        server.thaw()
-        server.kill()
 
 
 @pytest.fixture

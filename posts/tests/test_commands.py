@@ -104,7 +104,6 @@ def test_works_on_the_embedded_sqlite_default(tmp_path):
         return result.stdout
 
     manage("migrate", "--noinput", "--verbosity", "0")
-    manage("createcachetable")
     assert "Created 25 users and 50 posts." in manage(
         "seed_demo_data", "--users", "25", "--posts-per-user", "2"
     )

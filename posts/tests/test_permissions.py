@@ -6,8 +6,8 @@
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from conftest import bearer_client
 from posts.models import Post
 from users.tests.factories import UserFactory
 
@@ -37,11 +37,9 @@ TABLE = [
 
 
 def client_for(role, member, staff):
-    client = APIClient()
-    if role != "anonymous":
-        token = RefreshToken.for_user(member if role == "member" else staff).access_token
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    if role == "anonymous":
+        return APIClient()
+    return bearer_client(member if role == "member" else staff)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import json
 import jwt
 import pytest
 from django.conf import settings
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from conftest import bearer_client
 from users.models import User
 
 from .factories import TEST_PASSWORD, UserFactory
@@ -19,9 +19,7 @@ STRONG_PASSWORD = "violet-Otter-42-lamp"
 
 
 def bearer(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    return bearer_client(str(token))
 
 
 def sign_in(client, user):
@@ -108,6 +106,12 @@ class TestRegister:
 
 
 class TestToken:
+    def test_email_letter_case_does_not_matter(self, api_client, user):
+        response = api_client.post(
+            "/auth/token", {"email": user.email.upper(), "password": TEST_PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+
     def test_wrong_password_is_401(self, api_client, user):
         response = api_client.post(
             "/auth/token", {"email": user.email, "password": "nope-nope"}, format="json"

@@ -6,7 +6,8 @@ Callers sign in with real bearer tokens, so authentication is exercised as deplo
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from conftest import bearer_client
 
 from .factories import TEST_PASSWORD, UserFactory
 
@@ -41,12 +42,9 @@ TABLE = [
 
 
 def client_for(role, member, staff):
-    client = APIClient()
-    if role != "anonymous":
-        account = member if role == "member" else staff
-        token = RefreshToken.for_user(account).access_token
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    if role == "anonymous":
+        return APIClient()
+    return bearer_client(member if role == "member" else staff)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Bearer authentication with the user read from the cache, kept current by signals."""
+
+import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from config import cache as api_cache
+from conftest import bearer_client
+from users.authentication import CachedUserJWTAuthentication
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_signed_in_cached_read_costs_no_query(user, django_assert_num_queries):
+    client = bearer_client(user)
+    client.get("/users")  # warms the user and the page
+    with django_assert_num_queries(0):
+        response = client.get("/users")
+    assert response.status_code == 200
+    assert response["X-Cache"] == "HIT"
+
+
+def test_me_is_served_from_the_cached_fields(user, django_assert_num_queries):
+    client = bearer_client(user)
+    client.get("/auth/me")
+    with django_assert_num_queries(0):
+        body = client.get("/auth/me").json()
+    assert body == {
+        "id": user.pk,
+        "name": user.name,
+        "email": user.email,
+        "created_at": body["created_at"],
+    }
+
+
+def test_deactivation_takes_effect_on_the_next_request(user, django_capture_on_commit_callbacks):
+    client = bearer_client(user)
+    assert client.get("/auth/me").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+    assert client.get("/auth/me").status_code == 401
+
+
+def test_demotion_takes_effect_on_the_next_request(django_capture_on_commit_callbacks):
+    staff = UserFactory(is_staff=True)
+    client = bearer_client(staff)
+    assert client.post("/users", {"name": "A", "email": "a@x.io"}, format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.is_staff = False
+        staff.save()
+    assert client.post("/users", {"name": "B", "email": "b@x.io"}, format="json").status_code == 403
+
+
+def test_deletion_takes_effect_on_the_next_request(user, django_capture_on_commit_callbacks):
+    client = bearer_client(user)
+    assert client.get("/auth/me").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+    assert client.get("/auth/me").status_code == 401
+
+
+def test_fields_loaded_before_a_commit_are_not_kept_after_it(user):
+    def load_then_race():
+        fields = {"id": user.pk, "is_active": True, "stale": True}
+        # The writer commits and invalidates while this request is still loading.
+        api_cache.invalidate(api_cache.user_family(user.pk))
+        return fields
+
+    assert api_cache.cached_user_fields(user.pk, load_then_race)["stale"]
+    fresh = api_cache.cached_user_fields(user.pk, lambda: {"id": user.pk, "stale": False})
+    assert fresh["stale"] is False
+
+
+def test_the_password_hash_is_not_cached(user):
+    bearer_client(user).get("/auth/me")
+    fields = api_cache.cached_user_fields(user.pk, lambda: pytest.fail("should be cached"))
+    assert "password" not in fields
+    assert fields["email"] == user.email
+
+
+def test_without_the_cache_users_come_from_the_database(user, settings):
+    from config.tests.servers import free_port
+
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    assert bearer_client(user).get("/auth/me").json()["id"] == user.pk
+
+
+def test_a_token_without_a_user_claim_is_rejected(user):
+    token = AccessToken.for_user(user)
+    del token["user_id"]
+    assert bearer_client(str(token)).get("/auth/me").status_code == 401
+
+
+def test_is_the_configured_authentication():
+    from rest_framework.settings import api_settings
+
+    assert api_settings.DEFAULT_AUTHENTICATION_CLASSES[0] is CachedUserJWTAuthentication
