@@ -122,18 +122,22 @@ def prepare_database(args):
         seed_seconds = time.perf_counter() - started
         log(f"seeded in {seed_seconds:.0f} s")
     with psycopg.connect(database_url(name), autocommit=True) as conn:
-        conn.execute("DELETE FROM users_user WHERE email = %s", [STAFF_EMAIL])
+        # Users created by earlier runs' POST load (they hold no tokens, unlike staff).
         conn.execute("DELETE FROM users_user WHERE email LIKE 'bench-%@example.net'")
-    manage(
-        {
-            **env,
-            "DJANGO_SUPERUSER_EMAIL": STAFF_EMAIL,
-            "DJANGO_SUPERUSER_NAME": "Bench Staff",
-            "DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD,
-        },
-        "createsuperuser",
-        "--noinput",
-    )
+        staff_exists = conn.execute(
+            "SELECT 1 FROM users_user WHERE email = %s", [STAFF_EMAIL]
+        ).fetchone()
+    if not staff_exists:
+        manage(
+            {
+                **env,
+                "DJANGO_SUPERUSER_EMAIL": STAFF_EMAIL,
+                "DJANGO_SUPERUSER_NAME": "Bench Staff",
+                "DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD,
+            },
+            "createsuperuser",
+            "--noinput",
+        )
     return name, seed_seconds
 
 
