@@ -78,9 +78,40 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"written to {path}")
 
 
+def client_for_role(role, member, staff) -> APIClient:
+    """A client for one column of a role table: anonymous, the member, or staff."""
+    if role == "anonymous":
+        return APIClient()
+    return bearer_client(member if role == "member" else staff)
+
+
 def bearer_client(user_or_token) -> APIClient:
     """An API client sending `Authorization: Bearer <token>` (a user gets a fresh token)."""
     token = user_or_token if isinstance(user_or_token, str) else AccessToken.for_user(user_or_token)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+@pytest.fixture
+def counters(db):
+    """The trigger-kept counters, restored from true counts.
+
+    Transactional tests empty tables with TRUNCATE, which fires no triggers and removes
+    the counter rows; tests that read counters after such a test start from here.
+    """
+    from config.models import Counter
+    from posts.models import Post
+    from users.models import User
+
+    Counter.objects.all().delete()
+    Counter.objects.bulk_create(
+        [
+            Counter(name=Counter.USERS, value=User.objects.filter(pk__gt=0).count()),
+            Counter(name=Counter.POSTS, value=Post.objects.filter(pk__gt=0).count()),
+            Counter(
+                name=Counter.USERS_WITH_POSTS,
+                value=User.objects.filter(post_count__gt=0).count(),
+            ),
+        ]
+    )

@@ -1,9 +1,12 @@
 """Turning the database's integrity verdicts into field-keyed 400s."""
 
+import logging
 from contextlib import contextmanager
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from rest_framework.exceptions import ValidationError
+
+logger = logging.getLogger("config.db")
 
 UNIQUE_VIOLATION = "unique"
 FOREIGN_KEY_VIOLATION = "foreign_key"
@@ -44,3 +47,28 @@ def atomic_with_constraints_as_400(errors_by_violation: dict[str, dict[str, list
         if detail is None:
             raise
         raise ValidationError(detail) from None
+
+
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back and
+# running it again is the documented remedy.
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}
+WRITE_ATTEMPTS = 3
+
+
+def write_atomically(operation, errors_by_violation=None):
+    """Run `operation()` as one atomic write; constraint breaks become 400s.
+
+    A transaction PostgreSQL aborted to break a deadlock (or a serialization failure)
+    is run again, up to WRITE_ATTEMPTS times, so concurrent writers see a slower answer
+    instead of an error. Nothing of a failed attempt is kept.
+    """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with atomic_with_constraints_as_400(errors_by_violation or {}):
+                return operation()
+        except OperationalError as exc:
+            sqlstate = getattr(exc.__cause__, "sqlstate", None)
+            if sqlstate not in _RETRYABLE_SQLSTATES or attempt == WRITE_ATTEMPTS:
+                raise
+            logger.warning("write retried after %s (attempt %s)", sqlstate, attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

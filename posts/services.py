@@ -1,6 +1,7 @@
 """Writes to posts, each atomic, with the foreign key as the final word on `user_id`."""
 
-from config.db import FOREIGN_KEY_VIOLATION, atomic_with_constraints_as_400
+from config.db import FOREIGN_KEY_VIOLATION, write_atomically
+from users.models import User
 
 from .models import Post
 
@@ -10,14 +11,29 @@ _USER_GONE = {FOREIGN_KEY_VIOLATION: {"user_id": ["This user does not exist."]}}
 
 def post_create(*, user, title, content) -> Post:
     """Create a post for `user`; a user deleted meanwhile is a 400 on `user_id`."""
-    with atomic_with_constraints_as_400(_USER_GONE):
-        return Post.objects.create(user=user, title=title, content=content)
+    return write_atomically(
+        lambda: Post.objects.create(user=user, title=title, content=content), _USER_GONE
+    )
 
 
 def post_update(post: Post, **changes) -> Post:
     """Apply validated changes to a post."""
     for field, value in changes.items():
         setattr(post, field, value)
-    with atomic_with_constraints_as_400(_USER_GONE):
-        post.save(update_fields=[f for f in changes if f != "user"] or None)
+    write_atomically(
+        lambda: post.save(update_fields=[f for f in changes if f != "user"] or None), _USER_GONE
+    )
     return post
+
+
+def post_delete(post: Post) -> None:
+    """Delete a post (its author's post_count follows, by trigger)."""
+
+    def delete():
+        # Lock the author before the post. A concurrent delete of the author cascades
+        # to this post: taking the rows in the same order as the cascade (user, then
+        # post) makes the two wait for each other instead of deadlocking.
+        list(User.objects.select_for_update(no_key=True).filter(pk=post.user_id).values("pk"))
+        post.delete()
+
+    write_atomically(delete)

@@ -8,7 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from config import cache as api_cache
 from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 
-from . import selectors
+from . import selectors, services
 from .filters import PostCountFilterSet, PostFilterSet
 from .permissions import PostAccess, may_write_posts_of
 from .serializers import PostCountSerializer, PostSerializer
@@ -31,6 +31,9 @@ class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
         if self.action == "stats":
             return selectors.post_counts_by_user()
         return selectors.post_list()
+
+    def perform_destroy(self, instance):
+        services.post_delete(instance)
 
     def perform_create(self, serializer):
         owner = serializer.validated_data.get("user", self.request.user)

@@ -1,6 +1,6 @@
 """Writes to users, each atomic, with the database's constraints as the final word."""
 
-from config.db import UNIQUE_VIOLATION, atomic_with_constraints_as_400
+from config.db import UNIQUE_VIOLATION, write_atomically
 
 from .models import User
 
@@ -9,14 +9,20 @@ _EMAIL_TAKEN = {UNIQUE_VIOLATION: {"email": ["A user with this email already exi
 
 def user_create(*, email, name, password=None, **extra_fields) -> User:
     """Create a user; a duplicate email (any letter case) is a 400 on `email`."""
-    with atomic_with_constraints_as_400(_EMAIL_TAKEN):
-        return User.objects.create_user(email=email, name=name, password=password, **extra_fields)
+    return write_atomically(
+        lambda: User.objects.create_user(email=email, name=name, password=password, **extra_fields),
+        _EMAIL_TAKEN,
+    )
 
 
 def user_update(user: User, **changes) -> User:
     """Apply validated changes to a user; a duplicate email is a 400 on `email`."""
     for field, value in changes.items():
         setattr(user, field, value)
-    with atomic_with_constraints_as_400(_EMAIL_TAKEN):
-        user.save(update_fields=list(changes) or None)
+    write_atomically(lambda: user.save(update_fields=list(changes) or None), _EMAIL_TAKEN)
     return user
+
+
+def user_delete(user: User) -> None:
+    """Delete a user and, in the same statement, their posts (a database cascade)."""
+    write_atomically(user.delete)

@@ -10,7 +10,7 @@ from config import cache as api_cache
 from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
 from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
-from . import selectors
+from . import selectors, services
 from .filters import UserFilterSet
 from .permissions import UserAccess
 from .serializers import (
@@ -34,6 +34,9 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
         "search": (api_cache.USERS, "users", True),
         "stats": (api_cache.USERS, "users:stats", False),
     }
+
+    def perform_destroy(self, instance):
+        services.user_delete(instance)
 
     def get_serializer_class(self):
         if self.action == "create":

@@ -1,16 +1,13 @@
 """Errors are JSON, with no SQL, driver or traceback text, and start-up refuses bad config."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import OperationalError
 
 from users import selectors
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from .servers import manage
 
 
 @pytest.mark.django_db
@@ -46,15 +43,7 @@ def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"}}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["DJANGO_ENV_FILE"] = os.devnull  # a developer's .env must not supply a key
-    result = subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = manage("check", env=env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "DJANGO_SECRET_KEY is not set: export it or put it in .env (`make run` writes a local "

@@ -116,6 +116,28 @@ class Client:
         self.ledger.list_urls.add(path)
         self.call("GET", path)
 
+    def create_post(self, title, author=None):
+        """POST a post (for `author`, or the caller when None) and note it if acknowledged."""
+        payload = {"title": title, "content": "c"}
+        if author is not None:
+            payload["user_id"] = author
+        status, body = self.call("POST", "/posts", payload, expect=(201,))
+        if status == 201:
+            self.ledger.posts[body["id"]] = {"user_id": author or self.user.pk, "title": title}
+
+    def edit_post(self, method, pk, title):
+        """PATCH or PUT one of this client's posts and note the new title if acknowledged."""
+        status, _ = self.call(method, f"/posts/{pk}", {"title": title, "content": "c2"})
+        if status == 200:
+            self.ledger.posts[pk]["title"] = title
+
+    def delete_post(self, pk):
+        """DELETE one of this client's posts and note it gone if acknowledged."""
+        status, _ = self.call("DELETE", f"/posts/{pk}", expect=(204,))
+        if status == 204:
+            self.ledger.posts.pop(pk)
+            self.ledger.deleted_posts.add(pk)
+
 
 class StaffClient(Client):
     def step(self, n, i):
@@ -157,25 +179,11 @@ class StaffClient(Client):
                     self.ledger.posts.pop(post_pk)
                     self.ledger.deleted_posts.add(post_pk)
         elif roll < 0.5 and own_users:
-            author = self.random.choice(own_users)
-            title = f"post {n} {i}"
-            status, body = self.call(
-                "POST", "/posts", {"user_id": author, "title": title, "content": "c"}, expect=(201,)
-            )
-            if status == 201:
-                self.ledger.posts[body["id"]] = {"user_id": author, "title": title}
+            self.create_post(f"post {n} {i}", author=self.random.choice(own_users))
         elif roll < 0.58 and own_posts:
-            pk = self.random.choice(own_posts)
-            title = f"edited {n} {i}"
-            status, _ = self.call("PATCH", f"/posts/{pk}", {"title": title})
-            if status == 200:
-                self.ledger.posts[pk]["title"] = title
+            self.edit_post("PATCH", self.random.choice(own_posts), f"edited {n} {i}")
         elif roll < 0.62 and own_posts:
-            pk = self.random.choice(own_posts)
-            status, _ = self.call("DELETE", f"/posts/{pk}", expect=(204,))
-            if status == 204:
-                self.ledger.posts.pop(pk)
-                self.ledger.deleted_posts.add(pk)
+            self.delete_post(self.random.choice(own_posts))
         else:
             self.read_lists()
 
@@ -185,27 +193,11 @@ class MemberClient(Client):
         own_posts = list(self.ledger.posts)
         roll = self.random.random()
         if roll < 0.2:
-            title = f"member post {n} {i}"
-            status, body = self.call(
-                "POST", "/posts", {"title": title, "content": "c"}, expect=(201,)
-            )
-            if status == 201:
-                self.ledger.posts[body["id"]] = {
-                    "user_id": self.user.pk,
-                    "title": title,
-                }
+            self.create_post(f"member post {n} {i}")
         elif roll < 0.3 and own_posts:
-            pk = self.random.choice(own_posts)
-            title = f"member edit {n} {i}"
-            status, _ = self.call("PUT", f"/posts/{pk}", {"title": title, "content": "c2"})
-            if status == 200:
-                self.ledger.posts[pk]["title"] = title
+            self.edit_post("PUT", self.random.choice(own_posts), f"member edit {n} {i}")
         elif roll < 0.35 and own_posts:
-            pk = self.random.choice(own_posts)
-            status, _ = self.call("DELETE", f"/posts/{pk}", expect=(204,))
-            if status == 204:
-                self.ledger.posts.pop(pk)
-                self.ledger.deleted_posts.add(pk)
+            self.delete_post(self.random.choice(own_posts))
         else:
             self.read_lists()
 

@@ -7,9 +7,13 @@ seed_demo_data, a cascade from a deleted user, raw SQL) keeps them right:
 - users_user.post_count: that user's posts.
 
 PostgreSQL uses statement-level triggers with transition tables (one grouped UPDATE per
-statement, so a COPY of five million posts costs one pass). To avoid deadlocks every
-trigger takes counter rows in one order: 'posts', then the user rows, then 'users',
-then 'users_with_posts'. SQLite gets row-level equivalents.
+statement, so a COPY of five million posts costs one pass). Deadlocks: a user's delete
+cascades to posts inside the same statement, so triggers of both tables run in one
+transaction in an order PostgreSQL chooses. Every trigger that writes a counter
+therefore first locks all counter rows, always in the same order (lock_counters());
+users_after_update writes one only for post_count changes, which come from the posts
+triggers that already hold them. SQLite (one writer at a time) gets row-level
+equivalents.
 """
 
 from django.db import migrations
@@ -17,8 +21,14 @@ from django.db import migrations
 COUNTERS = ("users", "posts", "users_with_posts")
 
 POSTGRES_FORWARD = """
+CREATE FUNCTION lock_counters() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM project_counter ORDER BY name FOR UPDATE;
+END $$;
+
 CREATE FUNCTION posts_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM lock_counters();
   UPDATE project_counter SET value = value + (SELECT count(*) FROM new_rows)
    WHERE name = 'posts';
   UPDATE users_user u SET post_count = u.post_count + d.n
@@ -31,6 +41,7 @@ CREATE TRIGGER posts_after_insert AFTER INSERT ON posts_post
 
 CREATE FUNCTION posts_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM lock_counters();
   UPDATE project_counter SET value = value - (SELECT count(*) FROM old_rows)
    WHERE name = 'posts';
   UPDATE users_user u SET post_count = u.post_count - d.n
@@ -62,6 +73,7 @@ CREATE TRIGGER posts_after_update AFTER UPDATE ON posts_post
 
 CREATE FUNCTION users_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM lock_counters();
   UPDATE project_counter SET value = value + (SELECT count(*) FROM new_rows)
    WHERE name = 'users';
   UPDATE project_counter
@@ -74,6 +86,7 @@ CREATE TRIGGER users_after_insert AFTER INSERT ON users_user
 
 CREATE FUNCTION users_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM lock_counters();
   UPDATE project_counter SET value = value - (SELECT count(*) FROM old_rows)
    WHERE name = 'users';
   UPDATE project_counter
@@ -111,7 +124,7 @@ DROP TRIGGER IF EXISTS users_after_insert ON users_user;
 DROP TRIGGER IF EXISTS users_after_delete ON users_user;
 DROP TRIGGER IF EXISTS users_after_update ON users_user;
 DROP FUNCTION IF EXISTS posts_after_insert(), posts_after_delete(), posts_after_update(),
-  users_after_insert(), users_after_delete(), users_after_update();
+  users_after_insert(), users_after_delete(), users_after_update(), lock_counters();
 """
 
 SQLITE_FORWARD = [

@@ -1,19 +1,16 @@
 """seed_demo_data and clear_api_cache."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from config.tests.servers import manage
 from posts.models import Post
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def seed(**options):
@@ -90,21 +87,13 @@ def test_works_on_the_embedded_sqlite_default(tmp_path):
     }
     env.pop("REDIS_URL", None)
 
-    def manage(*args):
-        result = subprocess.run(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", *args],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def run(*args):
+        result = manage(*args, env=env)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    manage("migrate", "--noinput", "--verbosity", "0")
-    assert "Created 25 users and 50 posts." in manage(
+    run("migrate", "--noinput", "--verbosity", "0")
+    assert "Created 25 users and 50 posts." in run(
         "seed_demo_data", "--users", "25", "--posts-per-user", "2"
     )
-    assert "API cache cleared." in manage("clear_api_cache")
+    assert "API cache cleared." in run("clear_api_cache")

@@ -5,9 +5,8 @@
 """
 
 import pytest
-from rest_framework.test import APIClient
 
-from conftest import bearer_client
+from conftest import client_for_role as client_for
 from posts.models import Post
 from users.tests.factories import UserFactory
 
@@ -34,12 +33,6 @@ TABLE = [
     ("delete", "/posts/{mine}", None, (401, 204, 204)),
     ("delete", "/posts/{theirs}", None, (401, 403, 204)),
 ]
-
-
-def client_for(role, member, staff):
-    if role == "anonymous":
-        return APIClient()
-    return bearer_client(member if role == "member" else staff)
 
 
 @pytest.mark.parametrize(

@@ -69,3 +69,40 @@ def test_creates_racing_a_user_delete_end_as_201_or_400_and_leave_no_orphans():
     # Every post whose user was deleted went with the user.
     assert not Post.objects.exclude(user__in=User.objects.all()).exists()
     assert Post.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_deletes_and_inserts_racing_a_user_delete_neither_deadlock_nor_drift(counters):
+    from config.models import Counter
+    from posts.tests.factories import PostFactory
+
+    staff = UserFactory(is_staff=True)
+    bystander = UserFactory()
+    statuses = []
+    lock = threading.Lock()
+
+    def call(method, path, body=None):
+        try:
+            client = APIClient()
+            client.force_authenticate(staff)
+            response = getattr(client, method)(path, body, format="json")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    for _ in range(4):
+        victim = UserFactory()
+        posts = PostFactory.create_batch(4, user=victim)
+        jobs = [("delete", f"/users/{victim.pk}")]
+        jobs += [("delete", f"/posts/{post.pk}") for post in posts]
+        jobs += [("post", "/posts", {"user_id": bystander.pk, "title": "T", "content": "C"})] * 3
+        threads = [threading.Thread(target=call, args=job) for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert set(statuses) <= {201, 204, 404}, statuses
+    assert Counter.value_of(Counter.POSTS) == Post.objects.count()
+    assert User.objects.get(pk=bystander.pk).post_count == bystander.posts.count() == 12

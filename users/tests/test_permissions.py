@@ -7,7 +7,7 @@ Callers sign in with real bearer tokens, so authentication is exercised as deplo
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import bearer_client
+from conftest import client_for_role as client_for
 
 from .factories import TEST_PASSWORD, UserFactory
 
@@ -39,12 +39,6 @@ TABLE = [
         (200, 200, 200),
     ),
 ]
-
-
-def client_for(role, member, staff):
-    if role == "anonymous":
-        return APIClient()
-    return bearer_client(member if role == "member" else staff)
 
 
 @pytest.mark.parametrize(
