@@ -10,10 +10,12 @@ PostgreSQL uses statement-level triggers with transition tables (one grouped UPD
 statement, so a COPY of five million posts costs one pass). Deadlocks: a user's delete
 cascades to posts inside the same statement, so triggers of both tables run in one
 transaction in an order PostgreSQL chooses. Every trigger that writes a counter
-therefore first locks all counter rows, always in the same order (lock_counters());
-users_after_update writes one only for post_count changes, which come from the posts
-triggers that already hold them. SQLite (one writer at a time) gets row-level
-equivalents.
+therefore first locks all counter rows, always in the same order (lock_counters()),
+with one exception: a sign-up takes only the 'users' row (see users_after_insert), and
+a transaction that also writes posts afterwards (seed_demo_data) calls
+lock_counters() itself first. users_after_update writes a counter only for post_count
+changes, which come from the posts triggers that already hold them. SQLite (one writer
+at a time) gets row-level equivalents.
 """
 
 from django.db import migrations
@@ -73,12 +75,18 @@ CREATE TRIGGER posts_after_update AFTER UPDATE ON posts_post
 
 CREATE FUNCTION users_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM lock_counters();
+  -- New users have no posts: only the 'users' row is needed, and a transaction that
+  -- takes nothing after it cannot be part of a lock cycle, so sign-ups do not queue
+  -- behind the other counters. Rows inserted with posts already counted are the
+  -- exception and take every counter, in order.
+  IF EXISTS (SELECT 1 FROM new_rows WHERE post_count > 0) THEN
+    PERFORM lock_counters();
+    UPDATE project_counter
+       SET value = value + (SELECT count(*) FROM new_rows WHERE post_count > 0)
+     WHERE name = 'users_with_posts';
+  END IF;
   UPDATE project_counter SET value = value + (SELECT count(*) FROM new_rows)
    WHERE name = 'users';
-  UPDATE project_counter
-     SET value = value + (SELECT count(*) FROM new_rows WHERE post_count > 0)
-   WHERE name = 'users_with_posts';
   RETURN NULL;
 END $$;
 CREATE TRIGGER users_after_insert AFTER INSERT ON users_user

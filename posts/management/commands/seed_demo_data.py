@@ -83,6 +83,11 @@ class Command(BaseCommand):
         text = DemoText(seed)
         show = self.stdout.isatty()
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Users then posts in one transaction: take the counter rows up front,
+                # in the triggers' order (posts/migrations/0003), not users-first.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT lock_counters()")
             # Numbers continue after existing users, so emails stay unique on a re-run.
             last_id = User.objects.aggregate(top=Max("id"))["top"] or 0
             user_rows = (text.user_row(last_id + 1 + i) for i in range(users))
