@@ -54,6 +54,16 @@ class CachedResponseMixin:
     cached_pages: dict = {}
 
     def _page_to_cache(self, request):
+        """(family, key) of this request's cacheable page, or None; computed once.
+
+        Authentication asks first (to fetch the page in its round trip), the handler
+        again; the key hashes the whole URL, so the answer is kept on the request.
+        """
+        if not hasattr(request, "_page_to_cache"):
+            request._page_to_cache = self._find_page_to_cache(request)
+        return request._page_to_cache
+
+    def _find_page_to_cache(self, request):
         spec = self.cached_pages.get(self.action)
         if spec is None or request.method != "GET":
             return None
