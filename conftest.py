@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config import cache as api_cache
+from users.authentication import verified_tokens
 from users.tests.factories import UserFactory
 
 
@@ -14,6 +15,7 @@ def _clear_cache():
     """Each test starts with an empty cache (the tests' own Redis database)."""
     api_cache.forget_failures()
     cache.clear()
+    verified_tokens.clear()
     yield
     api_cache.forget_failures()
     cache.clear()

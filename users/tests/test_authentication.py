@@ -1,11 +1,15 @@
 """Bearer authentication with the user read from the cache, kept current by signals."""
 
+import datetime as dt
+import time
+
 import pytest
+from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config import cache as api_cache
 from conftest import bearer_client
-from users.authentication import CachedUserJWTAuthentication
+from users.authentication import CachedUserJWTAuthentication, VerifiedTokens
 
 from .factories import UserFactory
 
@@ -99,3 +103,51 @@ def test_is_the_configured_authentication():
     from rest_framework.settings import api_settings
 
     assert api_settings.DEFAULT_AUTHENTICATION_CLASSES[0] is CachedUserJWTAuthentication
+
+
+class TestVerifiedTokens:
+    @pytest.fixture
+    def decodes(self, monkeypatch):
+        """How many times simplejwt's backend verifies a token (the real method, counted)."""
+        calls = []
+        real_decode = TokenBackend.decode
+
+        def counted(backend, token, verify=True):
+            calls.append(token)
+            return real_decode(backend, token, verify=verify)
+
+        monkeypatch.setattr(TokenBackend, "decode", counted)
+        return calls
+
+    def test_a_token_is_verified_once_per_process(self, user, decodes):
+        client = bearer_client(user)
+        assert [client.get("/auth/me").status_code for _ in range(3)] == [200, 200, 200]
+        assert len(decodes) == 1
+
+    def test_a_remembered_token_is_refused_once_it_expires(self, user):
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=dt.timedelta(seconds=1))
+        client = bearer_client(str(token))
+        assert client.get("/auth/me").status_code == 200
+        time.sleep(1.1)
+        response = client.get("/auth/me")
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_not_valid"
+
+    def test_an_altered_copy_of_a_remembered_token_is_refused(self, user):
+        token = str(AccessToken.for_user(user))
+        assert bearer_client(token).get("/auth/me").status_code == 200
+        header, payload, signature = token.split(".")
+        altered = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+        assert bearer_client(f"{header}.{payload}.{altered}").get("/auth/me").status_code == 401
+
+    def test_the_memory_keeps_the_most_recent_tokens_only(self, user):
+        memory = VerifiedTokens(size=2)
+        tokens = [AccessToken.for_user(user) for _ in range(3)]
+        for token in tokens:
+            memory.add(str(token).encode(), token)
+        memory.get(str(tokens[1]).encode())  # used: now the most recent
+        memory.add(b"another", tokens[0])
+        assert memory.get(str(tokens[0]).encode()) is None
+        assert memory.get(str(tokens[1]).encode()) is tokens[1]
+        assert memory.get(str(tokens[2]).encode()) is None
