@@ -17,8 +17,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM, finish in-flight requests for up to this long before exiting.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-# Recycle workers now and then so slow leaks cannot grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+# Workers are not recycled by default: their memory stays flat (the benchmark samples
+# it), and at thousands of requests a second recycling every 10,000 requests re-imported
+# the app every few seconds and left every keep-alive client on the surviving worker;
+# measured, it cut a cached page from ~1,900 to 700-1,500 requests/s (docs/PERFORMANCE.md).
+# GUNICORN_MAX_REQUESTS=N turns it on (with 10 % jitter) should a leak ever appear.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 # The app logs one JSON line per request (config.request_log); gunicorn's own access
 # log would repeat it, so it is off unless GUNICORN_ACCESS_LOG names a file or "-".
