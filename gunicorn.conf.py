@@ -17,6 +17,13 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM, finish in-flight requests for up to this long before exiting.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new
+# connections between them. With one shared socket, whichever worker was first to
+# accept could take nearly all of a few keep-alive clients (31 of 32 seen) and leave
+# the other idle: 1,260 instead of ~1,850 requests/s, and 700-900 at 32 to 0
+# (docs/PERFORMANCE.md). The cost: connections still queued on a worker that dies are
+# reset, which is rare with recycling off (below). GUNICORN_REUSE_PORT=0 shares one.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 # Workers are not recycled by default: their memory stays flat (the benchmark samples
 # it), and at thousands of requests a second recycling every 10,000 requests re-imported
 # the app every few seconds and left every keep-alive client on the surviving worker;
