@@ -48,7 +48,10 @@ class CachedResponseMixin:
     checks, so a hit is subject to exactly the same rules as a miss. Only plain JSON is
     cached (the browsable API and `; indent=` variants are built each time).
 
-    `cached_pages` maps an action to (family, key name, paginated).
+    `cached_pages` maps an action to (family, key name, paginated); the family may be a
+    function of the view, for a single object cached under its own generation. Only
+    actions whose answer is the same for everyone past `has_permission` belong here: a
+    hit skips the handler, and with it `get_object`'s object-level check.
     """
 
     cached_pages: dict = {}
@@ -70,6 +73,8 @@ class CachedResponseMixin:
         if not settings.CACHE_PAGES or request.accepted_media_type != JSONRenderer.media_type:
             return None
         family, name, paginated = spec
+        if callable(family):
+            family = family(self)
         return family, api_cache.page_key(request, name, paginated=paginated)
 
     def cached_response(self, produce):

@@ -49,8 +49,11 @@ class UserAdmin(DjangoUserAdmin):
     def delete_queryset(self, request, queryset):
         # The bulk delete action; invalidate explicitly rather than trust that every
         # row sends a signal (QuerySet.delete may skip them, and a cascade does).
+        user_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
-        api_cache.invalidate_on_commit(api_cache.USERS, api_cache.POSTS)
+        api_cache.invalidate_on_commit(
+            api_cache.USERS, api_cache.POSTS, *map(api_cache.user_family, user_ids)
+        )
 
     @admin.display(description="latest posts")
     def latest_posts(self, obj):

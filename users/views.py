@@ -22,7 +22,7 @@ from .serializers import (
 
 
 class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
-    """CRUD on users, `search` (the filtered list) and `stats`; reads are cached."""
+    """CRUD on users, `search` (the filtered list) and `stats`; reads (one user too) cached."""
 
     queryset = selectors.user_list()
     serializer_class = UserSerializer
@@ -33,6 +33,9 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
         "list": (api_cache.USERS, "users", True),
         "search": (api_cache.USERS, "users", True),
         "stats": (api_cache.USERS, "users:stats", False),
+        # One user's page lives under that user's generation, which their own saves and
+        # deletion replace (users.signals): a write elsewhere leaves it cached.
+        "retrieve": (lambda view: api_cache.user_family(int(view.kwargs["pk"])), "user", False),
     }
 
     def perform_destroy(self, instance):
@@ -45,6 +48,11 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
 
     def list(self, request, *args, **kwargs):
         return self.cached_response(lambda: super(UserViewSet, self).list(request))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.cached_response(
+            lambda: super(UserViewSet, self).retrieve(request, *args, **kwargs)
+        )
 
     @extend_schema(responses=UserSerializer(many=True))
     @action(detail=False, methods=["get"])

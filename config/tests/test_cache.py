@@ -21,6 +21,7 @@ CACHED_PATHS = [
     "/users?skip=1&limit=2",
     "/users/search?name=member",
     "/users/stats",
+    "/users/{user}",
     "/posts",
     "/posts?user_id={user}",
     "/posts/stats",
@@ -192,6 +193,24 @@ class TestInvalidation:
             data.save()
         assert "Saved in the admin" in reads(member_client, "/users").content.decode()
 
+    def test_one_users_page_follows_their_own_writes_only(
+        self, staff_client, data, django_capture_on_commit_callbacks
+    ):
+        other = UserFactory()
+        assert reads(staff_client, f"/users/{data.pk}")["X-Cache"] == "MISS"
+        reads(staff_client, f"/users/0{data.pk}")
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.patch(f"/users/{other.pk}", {"name": "Someone else"})
+        assert reads(staff_client, f"/users/{data.pk}")["X-Cache"] == "HIT"
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.patch(f"/users/{data.pk}", {"name": "Renamed"})
+        for path in (f"/users/{data.pk}", f"/users/0{data.pk}"):
+            page = reads(staff_client, path)
+            assert (page["X-Cache"], page.json()["name"]) == ("MISS", "Renamed")
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.delete(f"/users/{data.pk}")
+        assert staff_client.get(f"/users/{data.pk}").status_code == 404
+
     def test_writes_that_bypass_signals_invalidate_explicitly(self, member_client, data):
         reads(member_client, "/users")
         User.objects.update(name="Bulk")  # no signal
@@ -215,6 +234,20 @@ class TestInvalidation:
             )
         assert response.status_code == 302
         assert reads(member_client, "/posts").json()["count"] == before - 2
+
+    def test_admin_bulk_delete_of_users_drops_their_own_pages(
+        self, client, member_client, data, django_capture_on_commit_callbacks
+    ):
+        client.force_login(User.objects.create_superuser(email="r@x.io", name="R", password="p"))
+        doomed = UserFactory()
+        reads(member_client, f"/users/{doomed.pk}")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/admin/users/user/",
+                {"action": "delete_selected", "_selected_action": [doomed.pk], "post": "yes"},
+            )
+        assert response.status_code == 302
+        assert member_client.get(f"/users/{doomed.pk}").status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -251,11 +284,14 @@ def redis_commands_during(action):
     return {name: n for name, n in calls.items() if n}
 
 
-@pytest.mark.parametrize("path", ["/users", "/users/stats", "/posts/stats", "/auth/me"])
+@pytest.mark.parametrize(
+    "path", ["/users", "/users/stats", "/users/{user}", "/posts/stats", "/auth/me"]
+)
 def test_a_signed_in_cached_read_is_one_pipelined_round_trip(private_redis, user, path):
     from conftest import bearer_client
 
     client = bearer_client(user)
+    path = path.format(user=user.pk)
     client.get(path)
     client.get(path)
     responses = []
