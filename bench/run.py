@@ -6,7 +6,7 @@
 Steps, all in one run:
 1. A database of its own per scale (`users_posts_bench_<users>`), filled once with
    `manage.py seed_demo_data` (kept for later runs; `--rebuild` starts over).
-2. The API under `gunicorn -c gunicorn.conf.py config.wsgi` (2 workers × 4 threads by
+2. The API under `gunicorn -c gunicorn.conf.py config.wsgi` (2 workers × 2 threads by
    default, as deployed: authentication and throttling on; the user rate is raised
    through API_THROTTLE_USER so the throttle runs but does not refuse the load).
 3. A staff user signs in; every endpoint is loaded with `wrk -t2 -c32` for the duration.
@@ -319,7 +319,7 @@ def main():
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
-    parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "4"))
+    parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "2"))
     parser.add_argument("--single", action="store_true", help="also single-client, cache off")
     parser.add_argument("--rebuild", action="store_true", help="drop and re-seed the data")
     parser.add_argument("--port", type=int, default=8090)
