@@ -28,15 +28,25 @@ def violation_kind(exc: IntegrityError) -> str | None:
 
 
 @contextmanager
-def atomic_with_constraints_as_400(errors_by_violation: dict[str, dict[str, list[str]]]):
+def atomic_with_constraints_as_400(
+    errors_by_violation: dict[str, dict[str, list[str]]], *, one_statement: bool = False
+):
     """Run a write atomically; a constraint it breaks becomes a 400 and nothing is kept.
 
     The database decides (racing requests cannot both pass a Python pre-check), and the
     block is rolled back before the 400 leaves. Django creates PostgreSQL foreign keys
     DEFERRABLE INITIALLY DEFERRED, which would let a missing parent surface at COMMIT,
     after the view returned; checking them immediately keeps the verdict inside the block.
+
+    `one_statement=True` promises that the block runs a single SQL statement. Outside a
+    transaction the database runs one statement atomically by itself, its triggers and
+    deferred checks included, so it is sent alone, without the BEGIN and COMMIT round
+    trips. Inside a transaction it gets a savepoint like any other block.
     """
     try:
+        if one_statement and connection.get_autocommit():
+            yield
+            return
         with transaction.atomic():
             if FOREIGN_KEY_VIOLATION in errors_by_violation and connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -55,16 +65,19 @@ _RETRYABLE_SQLSTATES = {"40P01", "40001"}
 WRITE_ATTEMPTS = 3
 
 
-def write_atomically(operation, errors_by_violation=None):
+def write_atomically(operation, errors_by_violation=None, *, one_statement=False):
     """Run `operation()` as one atomic write; constraint breaks become 400s.
 
     A transaction PostgreSQL aborted to break a deadlock (or a serialization failure)
     is run again, up to WRITE_ATTEMPTS times, so concurrent writers see a slower answer
-    instead of an error. Nothing of a failed attempt is kept.
+    instead of an error. Nothing of a failed attempt is kept. For `one_statement`, see
+    `atomic_with_constraints_as_400`.
     """
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            with atomic_with_constraints_as_400(errors_by_violation or {}):
+            with atomic_with_constraints_as_400(
+                errors_by_violation or {}, one_statement=one_statement
+            ):
                 return operation()
         except OperationalError as exc:
             sqlstate = getattr(exc.__cause__, "sqlstate", None)

@@ -12,7 +12,9 @@ _USER_GONE = {FOREIGN_KEY_VIOLATION: {"user_id": ["This user does not exist."]}}
 def post_create(*, user, title, content) -> Post:
     """Create a post for `user`; a user deleted meanwhile is a 400 on `user_id`."""
     return write_atomically(
-        lambda: Post.objects.create(user=user, title=title, content=content), _USER_GONE
+        lambda: Post.objects.create(user=user, title=title, content=content),
+        _USER_GONE,
+        one_statement=True,  # one INSERT; the triggers and the foreign key check run inside it
     )
 
 

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
@@ -17,6 +18,19 @@ from users.tests.factories import UserFactory
 def test_a_user_deleted_after_validation_is_a_400_and_nothing_is_kept():
     user = UserFactory()
     User.objects.filter(pk=user.pk).delete()  # `user` still holds the old pk
+    with pytest.raises(ValidationError) as excinfo:
+        services.post_create(user=user, title="T", content="C")
+    assert excinfo.value.detail == {"user_id": ["This user does not exist."]}
+    assert Post.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_create_is_its_one_insert_and_a_gone_user_a_400(counters):
+    user = UserFactory()
+    with CaptureQueriesContext(connection) as sent:
+        services.post_create(user=user, title="T", content="C")
+    assert [query["sql"].split()[0] for query in sent.captured_queries] == ["INSERT"]
+    User.objects.filter(pk=user.pk).delete()
     with pytest.raises(ValidationError) as excinfo:
         services.post_create(user=user, title="T", content="C")
     assert excinfo.value.detail == {"user_id": ["This user does not exist."]}

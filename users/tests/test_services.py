@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
@@ -29,6 +30,17 @@ def test_update_to_a_taken_email_is_a_400_and_changes_nothing():
         services.user_update(other, email="Taken@x.io")
     other.refresh_from_db()
     assert other.email == "free@x.io"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_create_is_its_one_insert_and_a_duplicate_a_400():
+    with CaptureQueriesContext(connection) as sent:
+        services.user_create(email="alone@x.io", name="A")
+    assert [query["sql"].split()[0] for query in sent.captured_queries] == ["INSERT"]
+    with pytest.raises(ValidationError) as excinfo:
+        services.user_create(email="ALONE@x.io", name="B")
+    assert excinfo.value.detail == {"email": ["A user with this email already exists."]}
+    assert list(User.objects.values_list("name", flat=True)) == ["A"]
 
 
 @pytest.mark.django_db(transaction=True)
