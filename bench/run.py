@@ -12,8 +12,9 @@ Steps, all in one run:
 3. A staff user signs in; every endpoint is loaded with `wrk -t2 -c32` for the duration.
 4. The plain-Django floor (bench/floor_app.py: one JsonResponse view) under the same
    gunicorn settings, in the same run.
-5. With `--single`: one client (`wrk -t1 -c1`), page caching off (CACHE_PAGES=0), for
-   the database path's latency.
+5. With `--single`: page caching off (CACHE_PAGES=0), every read under the same wrk
+   load (the database path's throughput) and from one client (`wrk -t1 -c1`, its
+   latency).
 Writes a markdown report (requests/s, p50, p99, errors, peak worker RSS, machine facts)
 to bench/results/<users>-users.md and prints it.
 """
@@ -255,7 +256,7 @@ def wrk(url, duration, threads, connections, token=None, script=None):
     output = subprocess.run(  # noqa: S603
         [*command, url], capture_output=True, text=True, check=True
     ).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     if set(latency) != {"50", "99"}:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -341,7 +342,7 @@ def main():
         ("GET /users?skip=900000", f"/users?skip={min(900_000, args.users - 10)}"),
     ]
     gunicorn_env = {"WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads)}
-    rows, single_rows, peak_rss = [], [], 0.0
+    rows, uncached_rows, single_rows, peak_rss = [], [], [], 0.0
 
     log("floor: plain Django JsonResponse")
     with gunicorn("bench.floor_app:application", app_env(db_name, **gunicorn_env), args.port) as g:
@@ -371,14 +372,20 @@ def main():
         with gunicorn("config.wsgi", env, args.port) as g:
             token = sign_in(args.port)
             for label, path in reads:
-                log(f"single client, no page cache: {label}")
-                wrk(base + path, 2, 1, 1, token)
+                label = label.replace(" (cached page)", "")
+                log(f"no page cache: {label}")
+                wrk(base + path, 2, 2, args.connections, token)
+                seconds = max(5, args.duration // 2)
                 with RssSampler(g.pid) as sampler:
-                    result = wrk(base + path, max(5, args.duration // 2), 1, 1, token)
+                    loaded = wrk(base + path, seconds, 2, args.connections, token)
+                    single = wrk(base + path, seconds, 1, 1, token)
                 peak_rss = max(peak_rss, sampler.peak)
-                single_rows.append((label.replace(" (cached page)", ""), result, sampler.peak))
+                uncached_rows.append((label, loaded, sampler.peak))
+                single_rows.append((label, single, sampler.peak))
 
-    report = render(args, floor, rows, single_rows, peak_rss, seed_seconds, machine_facts())
+    report = render(
+        args, floor, rows, uncached_rows, single_rows, peak_rss, seed_seconds, machine_facts()
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{args.users}-users.md"
     out.write_text(report)
@@ -386,7 +393,15 @@ def main():
     log(f"written to {out.relative_to(BASE_DIR)}")
 
 
-def render(args, floor, rows, single_rows, peak_rss, seed_seconds, facts):
+def result_rows(results):
+    return [
+        f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} "
+        f"| {result['p99_ms']:.2f} | {result['errors']} |"
+        for label, result, _rss in results
+    ]
+
+
+def render(args, floor, rows, uncached_rows, single_rows, peak_rss, seed_seconds, facts):
     lines = [
         f"### {args.users:,} users × {args.posts_per_user} posts "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
@@ -405,19 +420,23 @@ def render(args, floor, rows, single_rows, peak_rss, seed_seconds, facts):
             f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} "
             f"| {result['errors']} | {rss:.0f} |"
         )
+    table_head = ["| endpoint | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|"]
+    if uncached_rows:
+        lines += [
+            "",
+            f"Page caching off (`CACHE_PAGES=0`), the same load (`wrk -t2 -c{args.connections}`):",
+            "",
+            *table_head,
+            *result_rows(uncached_rows),
+        ]
     if single_rows:
         lines += [
             "",
             "Single client (`wrk -t1 -c1`), page caching off (`CACHE_PAGES=0`):",
             "",
-            "| endpoint | requests/s | p50 ms | p99 ms | errors |",
-            "|---|---|---|---|---|",
+            *table_head,
+            *result_rows(single_rows),
         ]
-        for label, result, _rss in single_rows:
-            lines.append(
-                f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} "
-                f"| {result['p99_ms']:.2f} | {result['errors']} |"
-            )
     lines += ["", f"Peak RSS of any gunicorn worker during the run: {peak_rss:.0f} MB."]
     if seed_seconds is not None:
         lines.append(f"Seeding with `manage.py seed_demo_data` took {seed_seconds:.0f} s.")
