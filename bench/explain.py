@@ -21,16 +21,9 @@ def main():
     parser.add_argument("--users", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_ENV_FILE=os.devnull,
-        DJANGO_SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/users_posts_bench_{args.users}",
-        REDIS_URL="redis://127.0.0.1:6379/3",
-        CACHE_PAGES="0",
-        API_THROTTLE_USER="100000000/min",
-        LOG_LEVEL="WARNING",
-    )
+    from bench.run import app_env
+
+    os.environ.update(app_env(f"users_posts_bench_{args.users}", CACHE_PAGES="0"))
     import django
 
     django.setup()

@@ -68,22 +68,14 @@ def main():
         micros, status = cpu_per_request(application, "/")
         print(f"| plain Django JsonResponse (floor) | {micros:.0f} | {status} |")
         return
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_ENV_FILE=os.devnull,
-        DJANGO_SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/users_posts_bench_{args.users}",
-        REDIS_URL="redis://127.0.0.1:6379/3",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        API_THROTTLE_USER="100000000/min",
-        LOG_LEVEL="WARNING",
-    )
+    from bench.run import STAFF_EMAIL, app_env
+
+    os.environ.update(app_env(f"users_posts_bench_{args.users}"))
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from bench.run import STAFF_EMAIL
     from users.models import User
 
     token = str(AccessToken.for_user(User.objects.get(email=STAFF_EMAIL)))
