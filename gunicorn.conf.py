@@ -8,6 +8,7 @@ only contend for the GIL (four: -8 % on writes, +2 % on cached reads).
 
 import multiprocessing
 import os
+import socket
 
 bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -23,8 +24,32 @@ keepalive = 5
 # accept could take nearly all of a few keep-alive clients (31 of 32 seen) and leave
 # the other idle: 1,260 instead of ~1,850 requests/s, and 700-900 at 32 to 0
 # (docs/PERFORMANCE.md). The cost: connections still queued on a worker that dies are
-# reset, which is rare with recycling off (below). GUNICORN_REUSE_PORT=0 shares one.
+# reset, which is rare with recycling off (below). GUNICORN_REUSE_PORT=0 shares one,
+# and is needed with sockets handed over by systemd or a USR2 upgrade.
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
+
+
+def on_starting(server):
+    """Refuse a port another server listens on, as a plain bind would.
+
+    With SO_REUSEPORT a second gunicorn of the same user (a leftover deploy, a second
+    `make run`) could bind the same port and silently take part of the traffic.
+    """
+    if not reuse_port:
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            continue  # a unix socket path
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # Allowed past connections in TIME_WAIT, refused by a listening socket.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address[:2])
+            except OSError as exc:
+                raise SystemExit(f"{address[0]}:{address[1]} is in use: {exc}") from None
+
+
 # Workers are not recycled by default: their memory stays flat (the benchmark samples
 # it), and at thousands of requests a second recycling every 10,000 requests re-imported
 # the app every few seconds and left every keep-alive client on the surviving worker;

@@ -144,8 +144,21 @@ def invalidate_on_commit(*families: str) -> None:
 
 
 def invalidate_all() -> bool:
-    """Drop every cached API page (`manage.py clear_api_cache`, bulk writes)."""
-    return invalidate(*FAMILIES)
+    """Drop every cached API page and user (`manage.py clear_api_cache`, seeding).
+
+    The shared families take one write each. Each user's own generation (their page and
+    signed-in fields) is deleted, which takes a scan of the `gen:user:*` keys on Redis
+    and a clear of the whole cache elsewhere: fine for this rare, deliberate call, never
+    used on the write path.
+    """
+    shared = invalidate(*FAMILIES)
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        every_user = _generation_key(user_family("*"))
+        per_user = guarded(backend.delete_pattern, every_user, default=FAILED)
+    else:
+        per_user = guarded(backend.clear, default=FAILED)
+    return shared and per_user is not FAILED
 
 
 def forget_failures() -> None:

@@ -108,7 +108,10 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         token = verified_tokens.get(raw_token)
         if token is None:
             token = super().get_validated_token(raw_token)
-            verified_tokens.add(raw_token, token)
+            # A token class that can be blacklisted (simplejwt's sliding tokens) must be
+            # checked each time; access tokens, the only class configured, cannot.
+            if not hasattr(token, "check_blacklist"):
+                verified_tokens.add(raw_token, token)
         return token
 
     @staticmethod

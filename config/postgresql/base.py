@@ -17,6 +17,7 @@ from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
 _USABLE_STATES = (TransactionStatus.IDLE, TransactionStatus.INTRANS)
+CAN_POLL = hasattr(select, "poll")  # not on Windows
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -26,6 +27,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if connection.info.transaction_status not in _USABLE_STATES:
             return False
+        if not CAN_POLL:
+            return super().is_usable()  # Django's own check, a round trip
         poller = select.poll()
         poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
         # Any event on an idle connection (data, hang-up, error) means it is not fit for use.

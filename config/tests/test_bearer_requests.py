@@ -193,6 +193,22 @@ class TestWhoTakesTheWholeStack:
         assert response.status_code in (200, 404, 405)
         assert hasattr(response.wsgi_request, "session")
 
+    def test_a_route_that_authenticates_otherwise_takes_the_whole_stack(self):
+        from types import SimpleNamespace
+
+        from rest_framework.authentication import SessionAuthentication
+
+        from config.bearer_requests import _token_authenticator
+        from users.authentication import CachedUserJWTAuthentication
+        from users.views import UserViewSet
+
+        by_class = SimpleNamespace(cls=UserViewSet, initkwargs={})
+        assert isinstance(_token_authenticator(by_class), CachedUserJWTAuthentication)
+        by_route = SimpleNamespace(
+            cls=UserViewSet, initkwargs={"authentication_classes": [SessionAuthentication]}
+        )
+        assert _token_authenticator(by_route) is None
+
     def test_it_steps_aside_when_requests_are_atomic(self, monkeypatch):
         monkeypatch.setitem(connections.settings["default"], "ATOMIC_REQUESTS", True)
         with pytest.raises(MiddlewareNotUsed):

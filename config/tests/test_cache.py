@@ -1,5 +1,6 @@
 """Caching of the read-heavy views against the real Redis: hits, ETags, invalidation."""
 
+import io
 import json
 import threading
 
@@ -210,6 +211,16 @@ class TestInvalidation:
         with django_capture_on_commit_callbacks(execute=True):
             staff_client.delete(f"/users/{data.pk}")
         assert staff_client.get(f"/users/{data.pk}").status_code == 404
+
+    def test_clear_api_cache_drops_each_users_own_page_too(self, member_client, data):
+        from django.core.management import call_command
+
+        reads(member_client, f"/users/{data.pk}")
+        User.objects.filter(pk=data.pk).update(name="Fixed by hand")  # no signal
+        assert reads(member_client, f"/users/{data.pk}")["X-Cache"] == "HIT"  # stale until told
+        call_command("clear_api_cache", stdout=io.StringIO())
+        page = reads(member_client, f"/users/{data.pk}")
+        assert (page["X-Cache"], page.json()["name"]) == ("MISS", "Fixed by hand")
 
     def test_writes_that_bypass_signals_invalidate_explicitly(self, member_client, data):
         reads(member_client, "/users")

@@ -80,3 +80,14 @@ def test_a_connection_in_a_failed_transaction_is_not_usable(wrapper):
 def test_a_closed_connection_is_not_usable(wrapper):
     wrapper.connection.close()
     assert not wrapper.is_usable()
+
+
+def test_without_poll_it_falls_back_to_djangos_check(wrapper, monkeypatch):
+    monkeypatch.setattr("config.postgresql.base.CAN_POLL", False)
+    assert wrapper.is_usable()
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity WHERE pid = %s",
+            [wrapper.connection.info.backend_pid],
+        )
+        assert cursor.fetchone()[0] == "SELECT 1"

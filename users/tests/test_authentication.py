@@ -4,12 +4,13 @@ import datetime as dt
 import time
 
 import pytest
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, SlidingToken
 
 from config import cache as api_cache
 from conftest import bearer_client
-from users.authentication import CachedUserJWTAuthentication, VerifiedTokens
+from users.authentication import CachedUserJWTAuthentication, VerifiedTokens, verified_tokens
 
 from .factories import UserFactory
 
@@ -151,3 +152,13 @@ class TestVerifiedTokens:
         assert memory.get(str(tokens[0]).encode()) is None
         assert memory.get(str(tokens[1]).encode()) is tokens[1]
         assert memory.get(str(tokens[2]).encode()) is None
+
+
+def test_tokens_that_can_be_blacklisted_are_verified_every_time(user, monkeypatch):
+    # As if AUTH_TOKEN_CLASSES named simplejwt's sliding tokens, which check a blacklist.
+    monkeypatch.setattr(
+        JWTAuthentication, "get_validated_token", lambda _self, raw: SlidingToken(raw)
+    )
+    raw = str(SlidingToken.for_user(user)).encode()
+    assert CachedUserJWTAuthentication().get_validated_token(raw)["user_id"] == str(user.pk)
+    assert verified_tokens.get(raw) is None
