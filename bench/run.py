@@ -10,7 +10,8 @@ Steps, all in one run:
    default, as deployed: authentication and throttling on; the user rate is raised
    through API_THROTTLE_USER so the throttle runs but does not refuse the load).
 3. A staff user signs in; every endpoint is loaded with `wrk -t2 -c32` for the duration.
-4. The plain-Django floor (bench/floor_app.py: one JsonResponse view) under the same
+4. The plain-Django floor (bench/floor_app.py: one JsonResponse view), and the issue's
+   reference points (a cache.get view, a DRF APIView, both together), under the same
    gunicorn settings, in the same run.
 5. With `--single`: page caching off (CACHE_PAGES=0), every read under the same wrk
    load (the database path's throughput) and from one client (`wrk -t1 -c1`, its
@@ -65,6 +66,14 @@ request = function()
   }, body)
 end
 """
+
+
+# bench/floor_app.py's other views: what the issue quotes "for scale" beside the floor.
+REFERENCE_POINTS = [
+    ("Django view returning a django-redis cache.get", "/cache"),
+    ("DRF APIView, no authentication", "/drf"),
+    ("DRF APIView returning a cache.get, no authentication", "/drf-cache"),
+]
 
 
 def log(message):
@@ -344,11 +353,15 @@ def main():
     gunicorn_env = {"WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads)}
     rows, uncached_rows, single_rows, peak_rss = [], [], [], 0.0
 
-    log("floor: plain Django JsonResponse")
+    log("floor: plain Django JsonResponse, and the reference points beside it")
+    references = []
     with gunicorn("bench.floor_app:application", app_env(db_name, **gunicorn_env), args.port) as g:
         wrk(base + "/", 2, 2, args.connections)
         with RssSampler(g.pid):
             floor = wrk(base + "/", args.duration, 2, args.connections)
+        for label, path in REFERENCE_POINTS:
+            wrk(base + path, 2, 2, args.connections)
+            references.append((label, wrk(base + path, args.duration, 2, args.connections)))
 
     with gunicorn("config.wsgi", app_env(db_name, **gunicorn_env), args.port) as g:
         token = sign_in(args.port)
@@ -384,7 +397,15 @@ def main():
                 single_rows.append((label, single, sampler.peak))
 
     report = render(
-        args, floor, rows, uncached_rows, single_rows, peak_rss, seed_seconds, machine_facts()
+        args,
+        floor,
+        references,
+        rows,
+        uncached_rows,
+        single_rows,
+        peak_rss,
+        seed_seconds,
+        machine_facts(),
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{args.users}-users.md"
@@ -401,7 +422,9 @@ def result_rows(results):
     ]
 
 
-def render(args, floor, rows, uncached_rows, single_rows, peak_rss, seed_seconds, facts):
+def render(
+    args, floor, references, rows, uncached_rows, single_rows, peak_rss, seed_seconds, facts
+):
     lines = [
         f"### {args.users:,} users × {args.posts_per_user} posts "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
@@ -415,6 +438,11 @@ def render(args, floor, rows, uncached_rows, single_rows, peak_rss, seed_seconds
         f"| plain Django JsonResponse (floor) | {floor['rps']:,.0f} | {floor['p50_ms']:.2f} "
         f"| {floor['p99_ms']:.2f} | {floor['errors']} | — |",
     ]
+    for label, result in references:
+        lines.append(
+            f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} "
+            f"| {result['p99_ms']:.2f} | {result['errors']} | — |"
+        )
     for label, result, rss in rows:
         lines.append(
             f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} "
