@@ -414,12 +414,18 @@ def main():
     log(f"written to {out.relative_to(BASE_DIR)}")
 
 
-def result_rows(results):
-    return [
-        f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} "
-        f"| {result['p99_ms']:.2f} | {result['errors']} |"
-        for label, result, _rss in results
+def table_row(label, result, rss=None):
+    """One markdown row: requests/s, p50, p99, errors, and the RSS column when given."""
+    cells = [
+        label,
+        f"{result['rps']:,.0f}",
+        f"{result['p50_ms']:.2f}",
+        f"{result['p99_ms']:.2f}",
+        str(result["errors"]),
     ]
+    if rss is not None:
+        cells.append(rss)
+    return "| " + " | ".join(cells) + " |"
 
 
 def render(
@@ -435,19 +441,10 @@ def render(
         "",
         "| endpoint | requests/s | p50 ms | p99 ms | errors | peak worker RSS MB |",
         "|---|---|---|---|---|---|",
-        f"| plain Django JsonResponse (floor) | {floor['rps']:,.0f} | {floor['p50_ms']:.2f} "
-        f"| {floor['p99_ms']:.2f} | {floor['errors']} | — |",
+        table_row("plain Django JsonResponse (floor)", floor, "—"),
+        *(table_row(label, result, "—") for label, result in references),
+        *(table_row(label, result, f"{rss:.0f}") for label, result, rss in rows),
     ]
-    for label, result in references:
-        lines.append(
-            f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} "
-            f"| {result['p99_ms']:.2f} | {result['errors']} | — |"
-        )
-    for label, result, rss in rows:
-        lines.append(
-            f"| {label} | {result['rps']:,.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} "
-            f"| {result['errors']} | {rss:.0f} |"
-        )
     table_head = ["| endpoint | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|"]
     if uncached_rows:
         lines += [
@@ -455,7 +452,7 @@ def render(
             f"Page caching off (`CACHE_PAGES=0`), the same load (`wrk -t2 -c{args.connections}`):",
             "",
             *table_head,
-            *result_rows(uncached_rows),
+            *(table_row(label, result) for label, result, _rss in uncached_rows),
         ]
     if single_rows:
         lines += [
@@ -463,7 +460,7 @@ def render(
             "Single client (`wrk -t1 -c1`), page caching off (`CACHE_PAGES=0`):",
             "",
             *table_head,
-            *result_rows(single_rows),
+            *(table_row(label, result) for label, result, _rss in single_rows),
         ]
     lines += ["", f"Peak RSS of any gunicorn worker during the run: {peak_rss:.0f} MB."]
     if seed_seconds is not None:
