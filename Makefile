@@ -69,8 +69,8 @@ compose-up:  ## build and start PostgreSQL, Redis and the API with Docker Compos
 test: $(VENV)/.dev  ## run the test suite (needs PostgreSQL and Redis, see README)
 	$(BIN)/pytest
 
-RELIABILITY_TESTS := config/tests/test_contract.py config/tests/test_parsers.py \
-	config/tests/test_faults.py config/tests/test_load.py config/tests/test_browser.py
+RELIABILITY_TESTS := core/tests/test_contract.py core/tests/test_parsers.py \
+	core/tests/test_faults.py core/tests/test_load.py core/tests/test_browser.py
 reliability: $(VENV)/.dev  ## only the reliability suites (docs/RELIABILITY.md); LOAD_SECONDS=120 for longer
 	$(BIN)/pytest $(RELIABILITY_TESTS)
 

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config import cache as api_cache
+from core import cache as api_cache
 from users.authentication import verified_tokens
 from users.tests.factories import UserFactory
 
@@ -69,7 +69,7 @@ def assert_page_queries_flat(django_assert_max_num_queries):
 
 def pytest_terminal_summary(terminalreporter):
     """Print what the reliability suites measured, and keep it in artifacts/."""
-    from config.tests import figures
+    from core.tests import figures
 
     path = figures.write()
     if path is None:
@@ -102,7 +102,7 @@ def counters(db):
     Transactional tests empty tables with TRUNCATE, which fires no triggers and removes
     the counter rows; tests that read counters after such a test start from here.
     """
-    from config.models import Counter
+    from core.models import Counter
     from posts.models import Post
     from users.models import User
 

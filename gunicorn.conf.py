@@ -57,7 +57,7 @@ def on_starting(server):
 # GUNICORN_MAX_REQUESTS=N turns it on (with 10 % jitter) should a leak ever appear.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
-# The app logs one JSON line per request (config.request_log); gunicorn's own access
+# The app logs one JSON line per request (core.request_log); gunicorn's own access
 # log would repeat it, so it is off unless GUNICORN_ACCESS_LOG names a file or "-".
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

@@ -33,7 +33,7 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
 
-    from config.tests.servers import PrivateRedis, free_port
+    from core.tests.servers import PrivateRedis, free_port
 
     redis_server = PrivateRedis(free_port())
     redis_server.start()
@@ -50,7 +50,7 @@ def main():
     from django.db import connection
     from rest_framework.test import APIClient
 
-    from config import cache as api_cache
+    from core import cache as api_cache
     from users.models import User
 
     settings.ALLOWED_HOSTS = ["testserver"]

@@ -41,14 +41,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "config.apps.ProjectConfig",
+    "core.apps.CoreConfig",
     "users.apps.UsersConfig",
     "posts.apps.PostsConfig",
 ]
 
 MIDDLEWARE = [
     # First, so that the request id and the timing cover everything below.
-    "config.request_log.RequestLogMiddleware",
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files with debug off, compressed and cached forever.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Everything above shapes every response. Bearer-token API requests leave the stack
     # here for their view; the rest serve browser sessions (the admin, the browsable API).
-    "config.bearer_requests.BearerRequestMiddleware",
+    "core.bearer_requests.BearerRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -95,7 +95,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Django's backend with a health check that asks the socket instead of the server.
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "config.postgresql"
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast when PostgreSQL is unreachable instead of hanging a worker.
     DATABASES["default"]["OPTIONS"].setdefault(
@@ -181,10 +181,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.SkipLimitPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.SkipLimitPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     # /api/v1/… pins the version; the unversioned paths serve the current one.
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.SignedInUserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.SignedInUserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
         "user": env.str("API_THROTTLE_USER", default="1000/min"),
@@ -215,7 +215,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.schema.keep_one_path_per_operation"],
+    "PREPROCESSING_HOOKS": ["core.schema.keep_one_path_per_operation"],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's files: never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -239,7 +239,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_log.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.request_log.RequestIdFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

@@ -8,7 +8,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from config import health
+from core import health
 
 api_patterns = [
     path("", include("users.urls")),
@@ -27,7 +27,7 @@ urlpatterns = [
     path("", include(api_patterns)),
 ]
 
-handler400 = "config.exceptions.bad_request"
-handler403 = "config.exceptions.permission_denied"
-handler404 = "config.exceptions.page_not_found"
-handler500 = "config.exceptions.server_error"
+handler400 = "core.exceptions.bad_request"
+handler403 = "core.exceptions.permission_denied"
+handler404 = "core.exceptions.page_not_found"
+handler500 = "core.exceptions.server_error"

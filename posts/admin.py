@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from config import cache as api_cache
+from core import cache as api_cache
 
 from .models import Post
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from config.counting import CountedQuerySet
-from config.models import Counter
+from core.counting import CountedQuerySet
+from core.models import Counter
 
 
 class PostManager(models.Manager.from_queryset(CountedQuerySet)):

@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from config.models import Counter
+from core.models import Counter
 from users.models import User
 
 from .models import Post

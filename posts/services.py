@@ -1,6 +1,6 @@
 """Writes to posts, each atomic, with the foreign key as the final word on `user_id`."""
 
-from config.db import FOREIGN_KEY_VIOLATION, write_atomically
+from core.db import FOREIGN_KEY_VIOLATION, write_atomically
 from users.models import User
 
 from .models import Post

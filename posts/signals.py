@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from config import cache as api_cache
+from core import cache as api_cache
 
 from .models import Post
 

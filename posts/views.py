@@ -5,8 +5,9 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
-from config import cache as api_cache
-from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
+from core import cache as api_cache
+from core.filtering import ListFiltersOnlyMixin
+from core.pages import CachedResponseMixin
 
 from . import selectors, services
 from .filters import PostCountFilterSet, PostFilterSet

@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from config import cache as api_cache
+from core import cache as api_cache
 
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import User

@@ -11,18 +11,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import TokenError
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from config import cache as api_cache
-from config.mixins import cache_reads_of
-
 from .models import User
-
-# What requests need of the signed-in user. Not the password hash: it stays in the
-# database, and the cached user is never saved back.
-CACHED_FIELDS = ("id", "name", "email", "created_at", "is_staff", "is_superuser", "is_active")
-
-
-def _load_fields(user_id):
-    return User.objects.filter(pk=user_id).values(*CACHED_FIELDS).first()
+from .user_fields import cached_user_fields
 
 
 class VerifiedTokens:
@@ -79,30 +69,6 @@ class CachedUserJWTAuthentication(JWTAuthentication):
     the stock class, without a database query on every request.
     """
 
-    def authenticate(self, request):
-        header = self.get_header(request)
-        if header is None:
-            return None
-        raw_token = self.get_raw_token(header)
-        if raw_token is None:
-            return None
-        validated_token = self.get_validated_token(raw_token)
-        user_id = self._user_id(validated_token)
-        # The user is known now: fetch their cached fields together with whatever the
-        # view will read from the cache (its page, its throttle counters), in one trip.
-        families_and_keys, counters = cache_reads_of(
-            request.parser_context.get("view"), request, user_id
-        )
-        api_cache.fetch_batch(
-            request._request,
-            families_and_keys=[
-                (api_cache.user_family(user_id), api_cache.user_key(user_id)),
-                *families_and_keys,
-            ],
-            counters=counters,
-        )
-        return self.get_user(validated_token, request._request), validated_token
-
     def get_validated_token(self, raw_token):
         """simplejwt's verification, done once per token and process (VerifiedTokens)."""
         token = verified_tokens.get(raw_token)
@@ -123,7 +89,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token, request=None):
         user_id = self._user_id(validated_token)
-        fields = api_cache.cached_user_fields(user_id, lambda: _load_fields(user_id), request)
+        fields = cached_user_fields(user_id)
         if fields is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         user = User(**fields)

@@ -2,8 +2,8 @@
 
 from django.contrib.auth.base_user import BaseUserManager
 
-from config.counting import CountedQuerySet
-from config.models import Counter
+from core.counting import CountedQuerySet
+from core.models import Counter
 
 
 class UserManager(BaseUserManager.from_queryset(CountedQuerySet)):

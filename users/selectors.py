@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Count, Func, IntegerField, Q, Subquery
 from django.utils import timezone
 
-from config.models import Counter
+from core.models import Counter
 
 from .models import User
 

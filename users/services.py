@@ -1,6 +1,6 @@
 """Writes to users, each atomic, with the database's constraints as the final word."""
 
-from config.db import UNIQUE_VIOLATION, write_atomically
+from core.db import UNIQUE_VIOLATION, write_atomically
 
 from .models import User
 

@@ -6,9 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from config import cache as api_cache
-from config.mixins import CachedResponseMixin, ListFiltersOnlyMixin
-from config.throttling import AuthEndpointThrottle, SignedInUserThrottle
+from core import cache as api_cache
+from core.filtering import ListFiltersOnlyMixin
+from core.pages import CachedResponseMixin
+from core.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors, services
 from .filters import UserFilterSet

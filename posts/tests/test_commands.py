@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from config.tests.servers import manage
+from core.tests.servers import manage
 from posts.models import Post
 from users.models import User
 
@@ -68,7 +68,7 @@ def test_clear_api_cache_drops_cached_pages(member_client):
 
 
 def test_clear_api_cache_fails_loudly_when_the_cache_is_unreachable(settings):
-    from config.tests.servers import free_port
+    from core.tests.servers import free_port
 
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}

@@ -87,7 +87,7 @@ def test_creates_racing_a_user_delete_end_as_201_or_400_and_leave_no_orphans():
 
 @pytest.mark.django_db(transaction=True)
 def test_post_deletes_and_inserts_racing_a_user_delete_neither_deadlock_nor_drift(counters):
-    from config.models import Counter
+    from core.models import Counter
     from posts.tests.factories import PostFactory
 
     staff = UserFactory(is_staff=True)

@@ -8,9 +8,10 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken, SlidingToken
 
-from config import cache as api_cache
 from conftest import bearer_client
+from core import cache as api_cache
 from users.authentication import CachedUserJWTAuthentication, VerifiedTokens, verified_tokens
+from users.user_fields import cached_user_fields
 
 from .factories import UserFactory
 
@@ -73,20 +74,20 @@ def test_fields_loaded_before_a_commit_are_not_kept_after_it(user):
         api_cache.invalidate(api_cache.user_family(user.pk))
         return fields
 
-    assert api_cache.cached_user_fields(user.pk, load_then_race)["stale"]
-    fresh = api_cache.cached_user_fields(user.pk, lambda: {"id": user.pk, "stale": False})
+    assert cached_user_fields(user.pk, load_then_race)["stale"]
+    fresh = cached_user_fields(user.pk, lambda: {"id": user.pk, "stale": False})
     assert fresh["stale"] is False
 
 
 def test_the_password_hash_is_not_cached(user):
     bearer_client(user).get("/auth/me")
-    fields = api_cache.cached_user_fields(user.pk, lambda: pytest.fail("should be cached"))
+    fields = cached_user_fields(user.pk, lambda: pytest.fail("should be cached"))
     assert "password" not in fields
     assert fields["email"] == user.email
 
 
 def test_without_the_cache_users_come_from_the_database(user, settings):
-    from config.tests.servers import free_port
+    from core.tests.servers import free_port
 
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}

@@ -19,7 +19,7 @@ from faker import Faker
 from psycopg import sql
 from tqdm import tqdm
 
-from config import cache as api_cache
+from core import cache as api_cache
 from posts.models import Post
 from users.models import User
 

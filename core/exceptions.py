@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-logger = logging.getLogger("config.errors")
+logger = logging.getLogger("core.errors")
 
 INTERNAL_ERROR = {"detail": "Internal server error."}
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly."}

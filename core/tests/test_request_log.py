@@ -5,17 +5,17 @@ import logging
 
 import pytest
 
-from config.request_log import RequestIdFilter
+from core.request_log import RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 
 
 def request_lines(caplog):
-    return [r for r in caplog.records if r.name == "config.request"]
+    return [r for r in caplog.records if r.name == "core.request"]
 
 
 def test_one_line_per_request_with_its_fields(member_client, user, caplog):
-    caplog.set_level(logging.INFO, logger="config.request")
+    caplog.set_level(logging.INFO, logger="core.request")
     response = member_client.get("/users?limit=1", HTTP_X_REQUEST_ID="abc-123")
     (line,) = request_lines(caplog)
     assert line.method == "GET"
@@ -28,7 +28,7 @@ def test_one_line_per_request_with_its_fields(member_client, user, caplog):
 
 
 def test_anonymous_and_failed_requests_are_logged_too(api_client, caplog):
-    caplog.set_level(logging.INFO, logger="config.request")
+    caplog.set_level(logging.INFO, logger="core.request")
     api_client.get("/users")
     api_client.get("/no/such/path")
     lines = request_lines(caplog)
@@ -39,7 +39,7 @@ def test_anonymous_and_failed_requests_are_logged_too(api_client, caplog):
     "incoming", ["", "x" * 129, "bad id with spaces", "inject\nnewline", "ünïcode"]
 )
 def test_a_missing_or_insane_request_id_is_replaced(api_client, incoming, caplog):
-    caplog.set_level(logging.INFO, logger="config.request")
+    caplog.set_level(logging.INFO, logger="core.request")
     headers = {"HTTP_X_REQUEST_ID": incoming} if incoming else {}
     response = api_client.get("/healthz", **headers)
     generated = response["X-Request-ID"]
@@ -56,7 +56,7 @@ def test_other_log_lines_of_the_request_carry_its_id(member_client, settings, ca
     }
     caplog.set_level(logging.INFO)
     member_client.get("/users", HTTP_X_REQUEST_ID="req-42")
-    cache_warning = next(r for r in caplog.records if r.name == "config.cache")
+    cache_warning = next(r for r in caplog.records if r.name == "core.cache")
     assert cache_warning.request_id == "req-42"
 
 
@@ -65,7 +65,7 @@ def test_the_formatter_writes_json_with_the_request_id(settings):
 
     dictConfig(settings.LOGGING)
     handler = logging.getLogger().handlers[0]
-    record = logging.LogRecord("config.request", logging.INFO, __file__, 1, "request", (), None)
+    record = logging.LogRecord("core.request", logging.INFO, __file__, 1, "request", (), None)
     record.status = 200
     RequestIdFilter().filter(record)
     line = json.loads(handler.formatter.format(record))

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config import cache as api_cache
+from core import cache as api_cache
 
 
 class Command(BaseCommand):

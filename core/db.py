@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from django.db import IntegrityError, OperationalError, connection, transaction
 from rest_framework.exceptions import ValidationError
 
-logger = logging.getLogger("config.db")
+logger = logging.getLogger("core.db")
 
 UNIQUE_VIOLATION = "unique"
 FOREIGN_KEY_VIOLATION = "foreign_key"

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from config import cache as api_cache
+from core import cache as api_cache
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
 
@@ -41,7 +41,7 @@ def test_closed_port_every_endpoint_answers_from_the_database(
     member_client, data, settings, caplog
 ):
     point_cache_at(settings, free_port())
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="core.cache")
     for _ in range(3):
         for path in READ_PATHS:
             response = member_client.get(path)

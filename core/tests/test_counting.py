@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from config.models import Counter
+from core.models import Counter
 from posts.models import Post
 from posts.tests.factories import PostFactory
 from users.models import User

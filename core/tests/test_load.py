@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.db.models.functions import Lower
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config import cache as api_cache
+from core import cache as api_cache
 from posts.models import Post
 from users.models import User
 from users.tests.factories import UserFactory

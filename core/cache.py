@@ -1,4 +1,7 @@
-"""The one place that talks to the cache: failure isolation, key layout, invalidation.
+"""The cache's layout: failure isolation, families and their generations, invalidation.
+
+Pages (core.pages), signed-in users' fields (users.user_fields) and throttle counters
+(core.throttling) are stored through this module and know nothing of each other.
 
 Failure isolation. Every cache call goes through `guarded()`: a cache that is down,
 unreachable or slow costs a request at most one connect/read timeout, after which a
@@ -6,29 +9,28 @@ circuit breaker skips the cache for `CACHE_BREAKER_SECONDS` and the API answers 
 PostgreSQL alone. The failure is logged once per burst, and the first call after the
 pause tries again, so caching resumes by itself when the cache is back.
 
-Pages. Each cached response belongs to a family ("users", "posts") whose current
-generation is a random token under `gen:<family>`. A stored page carries the token
-that was current *before* its rows were read; a lookup fetches the token and the page
-in one round trip and serves the page only if the two match. Invalidating a family
+Entries. Each cached entry (a page, a user's fields) belongs to a family ("users",
+"posts", one user) whose current generation is a random token under `gen:<family>`.
+A stored entry carries the token that was current *before* its rows were read; a
+lookup fetches the token and the entry in one round trip and serves the entry only if
+the two match. Invalidating a family
 replaces its token: one write, whatever the number of cached pages (no KEYS, no SCAN),
 and a reader that queried the database before a commit can store its page, but never
 where a later reader will accept it. Orphaned pages expire with `CACHE_TTL`.
 """
 
-import hashlib
 import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
 from django_redis.cache import RedisCache
 
-logger = logging.getLogger("config.cache")
+logger = logging.getLogger("core.cache")
 
 
 class _CircuitBreaker:
@@ -178,39 +180,15 @@ def _retry_pending_invalidations() -> bool:
     return not _pending_invalidations
 
 
-# --- Pages ------------------------------------------------------------------------------
+def user_family(user_id) -> str:
+    """Each user is a family of one entry: their own generation, invalidated alone."""
+    return f"user:{user_id}"
 
 
-@dataclass(frozen=True)
-class CachedPage:
-    """The bytes of one rendered JSON response and their strong ETag."""
-
-    body: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, body: bytes) -> "CachedPage":
-        return cls(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+# --- Current entries ----------------------------------------------------------------------
 
 
-def page_key(request, name: str, paginated: bool = True) -> str:
-    """The key of one page: visibly `<name>:<skip>:<limit>`, then a digest of the rest.
-
-    The bytes depend on scheme, host, path and every query parameter (the absolute
-    `next`/`previous` links carry them all), so all of those go into the digest. Nothing
-    about the caller does: cached pages are identical for everyone allowed to see them.
-    """
-    params = request.GET
-    query = urlencode(sorted(params.lists()), doseq=True)
-    where = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
-    digest = hashlib.sha256(where.encode()).hexdigest()[:24]
-    if not paginated:
-        return f"{name}:{digest}"
-    skip, limit = params.get("skip", "0")[:24], params.get("limit", "10")[:24]
-    return f"{name}:{skip}:{limit}:{digest}"
-
-
-def _lookup_current(family: str, key: str, request=None):
+def read_current(family: str, key: str, request=None):
     """One round trip: (the entry's payload if still current, the generation to store under).
 
     Served from the request's batch when `fetch_batch` already read both keys. The
@@ -240,87 +218,9 @@ def _lookup_current(family: str, key: str, request=None):
     return None, generation
 
 
-def _store(key: str, generation: str, payload, ttl: int) -> None:
+def store_current(key: str, generation: str, payload, ttl: int) -> None:
     """Keep an entry under the generation read before its rows were queried."""
     guarded(cache.set, key, (generation, payload), timeout=ttl)
-
-
-def lookup_page(family: str, key: str, request=None) -> tuple[CachedPage | None, str | None]:
-    """The page under `key` if still current, and the generation to store a miss under."""
-    payload, generation = _lookup_current(family, key, request)
-    page = CachedPage(body=payload[0], etag=payload[1]) if payload is not None else None
-    return page, generation
-
-
-def store_page(key: str, generation: str, page: CachedPage) -> None:
-    """Keep a page under the generation read before its rows were queried."""
-    _store(key, generation, (page.body, page.etag), settings.CACHE_TTL)
-
-
-# --- Signed-in users ---------------------------------------------------------------------
-
-
-def user_family(user_id) -> str:
-    """Each user is a family of one entry: their own generation, invalidated alone."""
-    return f"user:{user_id}"
-
-
-def user_key(user_id) -> str:
-    return f"auth:{user_family(user_id)}"
-
-
-def cached_user_fields(user_id, load, request=None):
-    """The fields of a user, from the cache when current, else from `load()` (and kept).
-
-    `load()` returns a dict, or None for a user that does not exist (never cached).
-    Same protocol as pages, so a request that loaded the user before a committed change
-    (deactivation, demotion) cannot leave the old fields where later requests use them.
-    """
-    family = user_family(user_id)
-    key = user_key(user_id)
-    fields, generation = _lookup_current(family, key, request)
-    if fields is not None:
-        return fields
-    fields = load()
-    if fields is not None and generation is not None:
-        _store(key, generation, fields, settings.USER_CACHE_TTL)
-    return fields
-
-
-def _incr_or_start(key: str, ttl: int) -> int:
-    try:
-        # On Redis this is one round trip (django-redis runs EXISTS+INCRBY as a script).
-        return cache.incr(key)
-    except ValueError:
-        # First hit of the window; `add` loses to a concurrent first hit, then incr wins.
-        if cache.add(key, 1, timeout=ttl):
-            return 1
-        return cache.incr(key)
-
-
-def throttle_key(scope: str, ident: str, window_seconds: int, now: float) -> str:
-    return f"throttle:{scope}:{ident}:{int(now // window_seconds)}"
-
-
-def throttle_hit(
-    scope: str, ident: str, window_seconds: int, request=None
-) -> tuple[int, int] | None:
-    """Count one request in the caller's current fixed window.
-
-    Returns (requests so far in this window, seconds until it ends), or None when the
-    cache is unavailable (the caller then lets the request through). O(1) at any rate;
-    free when the request's batch already counted it.
-    """
-    now = time.time()
-    key = throttle_key(scope, ident, window_seconds, now)
-    batch = getattr(request, BATCH_ATTRIBUTE, None)
-    count = batch.counts.get(key) if batch is not None else None
-    if count is None:
-        count = guarded(_incr_or_start, key, window_seconds + 1)
-    if count is None:
-        return None
-    window_end = (int(now // window_seconds) + 1) * window_seconds
-    return count, max(1, int(window_end - now + 0.999))
 
 
 # --- One round trip per request ----------------------------------------------------------
@@ -336,22 +236,45 @@ class Batch:
     counts: dict
 
 
+def is_redis() -> bool:
+    return isinstance(caches["default"], RedisCache)
+
+
+def _queue_count(client, pipeline, key: str, ttl: int) -> None:
+    raw = client.make_key(key)
+    pipeline.incr(raw)
+    pipeline.expire(raw, ttl, nx=True)
+
+
+def pipelined_count(key: str, ttl: int) -> int:
+    """Bump a counter that expires `ttl` seconds after its first bump: one round trip."""
+    client = caches["default"].client
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    _queue_count(client, pipeline, key, ttl)
+    return pipeline.execute()[0]
+
+
 def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
     """Read entries (with their families' generations) and count throttle hits at once.
 
-    Authentication calls this as soon as it knows the user, with what the view says it
-    will need (`families_and_keys`: (family, key) pairs; `counters`: (key, ttl) pairs).
-    The results wait on the request for `_lookup_current` and `throttle_hit`, which
+    A view calls this before its throttles run (core.pages.CachedResponseMixin) with
+    what it will need (`families_and_keys`: (family, key) pairs; `counters`: (key, ttl)
+    pairs).
+    The results wait on the request for `read_current` and `throttle_hit`, which
     apply exactly the rules they apply to a value fetched alone. Only with Redis (one
     pipeline); with any other cache, or when the pipeline fails, nothing is stored and
     every reader asks for itself.
     """
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    if not is_redis():
         return
+    backend = caches["default"]
+    # Invalidations still owed are sent first, and a family that still owes one is not
+    # read: a generation read before its invalidation lands must never be trusted.
+    _retry_pending_invalidations()
     keys = []
     for family, key in families_and_keys:
-        keys += [_generation_key(family), key]
+        if family not in _pending_invalidations:
+            keys += [_generation_key(family), key]
 
     def run_pipeline():
         client = backend.client
@@ -359,9 +282,7 @@ def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
         if keys:
             pipeline.mget([client.make_key(key) for key in keys])
         for key, ttl in counters:
-            raw = client.make_key(key)
-            pipeline.incr(raw)
-            pipeline.expire(raw, ttl, nx=True)
+            _queue_count(client, pipeline, key, ttl)
         return pipeline.execute()
 
     results = guarded(run_pipeline, default=FAILED)
@@ -376,6 +297,12 @@ def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
         }
     counts = {key: results[2 * i] for i, (key, _ttl) in enumerate(counters)}
     setattr(request, BATCH_ATTRIBUTE, Batch(values=values, counts=counts))
+
+
+def batched_count(request, key):
+    """The count the request's batch already took for this counter, or None."""
+    batch = getattr(request, BATCH_ATTRIBUTE, None)
+    return batch.counts.get(key) if batch is not None else None
 
 
 def _batched_values(request, keys):

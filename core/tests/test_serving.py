@@ -64,7 +64,7 @@ def test_gunicorn_serves_probes_docs_static_files_and_logs_one_json_line_per_req
         "path": "/users",
         "status": 401,
         "user_id": None,
-        "logger": "config.request",
+        "logger": "core.request",
         "level": "INFO",
     }
     # gunicorn's own access log is off: the app's line is the only one per request.

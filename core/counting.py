@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from config.models import Counter
+from core.models import Counter
 
 
 class CountedQuerySet(models.QuerySet):

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 
-logger = logging.getLogger("config.request")
+logger = logging.getLogger("core.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accepted from clients and proxies as is; anything longer or stranger is replaced,

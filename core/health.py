@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
-logger = logging.getLogger("config.health")
+logger = logging.getLogger("core.health")
 
 # Checks run in their own threads so each has a hard deadline, whatever the driver does.
 _checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")

@@ -41,7 +41,7 @@ def backend_pid(wrapper):
 
 
 def test_the_backend_is_ours():
-    assert connections["default"].__class__.__module__ == "config.postgresql.base"
+    assert connections["default"].__class__.__module__ == "core.postgresql.base"
 
 
 def test_checking_an_idle_connection_sends_the_server_nothing(wrapper):
@@ -83,7 +83,7 @@ def test_a_closed_connection_is_not_usable(wrapper):
 
 
 def test_without_poll_it_falls_back_to_djangos_check(wrapper, monkeypatch):
-    monkeypatch.setattr("config.postgresql.base.CAN_POLL", False)
+    monkeypatch.setattr("core.postgresql.base.CAN_POLL", False)
     assert wrapper.is_usable()
     with connections["default"].cursor() as cursor:
         cursor.execute(

@@ -9,15 +9,15 @@ from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.bearer_requests import BearerRequestMiddleware
 from conftest import bearer_client
+from core.bearer_requests import BearerRequestMiddleware
 from posts.tests.factories import PostFactory
 from users.models import User
 from users.tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SHORTCUT = "config.bearer_requests.BearerRequestMiddleware"
+SHORTCUT = "core.bearer_requests.BearerRequestMiddleware"
 # Differ on every response by design: the request id is fresh, the date is the clock's.
 VOLATILE_HEADERS = {"X-Request-ID", "Date"}
 
@@ -198,7 +198,7 @@ class TestWhoTakesTheWholeStack:
 
         from rest_framework.authentication import SessionAuthentication
 
-        from config.bearer_requests import _token_authenticator
+        from core.bearer_requests import _token_authenticator
         from users.authentication import CachedUserJWTAuthentication
         from users.views import UserViewSet
 
