@@ -2,11 +2,15 @@
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from . import services
 from .models import User
+from .tokens import SingleUseRefreshToken
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -74,3 +78,18 @@ class UserStatsSerializer(serializers.Serializer):
 
     total_users = serializers.IntegerField()
     users_last_7_days = serializers.IntegerField()
+
+
+# The schema keeps simplejwt's component name: clients generated from it stay the same.
+@extend_schema_serializer(component_name="TokenRefresh")
+class RefreshTokenRotationSerializer(TokenRefreshSerializer):
+    """A refresh token traded for a new pair; each refresh token can be used once."""
+
+    token_class = SingleUseRefreshToken
+
+    def validate(self, attrs):
+        # Of concurrent refreshes of one token exactly one wins (SingleUseRefreshToken).
+        # The blacklisting and the successor's record share one transaction, so a
+        # failure in between leaves the old token usable, not the client without one.
+        with transaction.atomic():
+            return super().validate(attrs)

@@ -15,6 +15,7 @@ from . import selectors, services
 from .filters import UserFilterSet
 from .permissions import UserAccess
 from .serializers import (
+    RefreshTokenRotationSerializer,
     RegisterSerializer,
     UserCreateSerializer,
     UserSerializer,
@@ -100,7 +101,8 @@ class TokenObtainView(TokenObtainPairView):
 
 
 class TokenRefreshRotateView(TokenRefreshView):
-    """Trade a refresh token for a new pair; the used one is blacklisted."""
+    """Trade a refresh token for a new pair; the used one is blacklisted, exactly once."""
 
+    serializer_class = RefreshTokenRotationSerializer
     throttle_classes = [AuthEndpointThrottle]
     schema_extra_error_codes = ("401",)

@@ -2,10 +2,14 @@
 
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import bearer_client
@@ -177,6 +181,51 @@ class TestRefresh:
         tokens = sign_in(api_client, user)
         response = api_client.post("/auth/token/refresh", {"refresh": tokens["access"]})
         assert response.status_code == 401
+
+
+def refresh_concurrently(token: str, times: int) -> list:
+    """Responses to `times` refreshes of one token, released at the same instant."""
+    start = threading.Barrier(times)
+
+    def refresh(_):
+        try:
+            start.wait(timeout=10)
+            return APIClient().post("/auth/token/refresh", {"refresh": token}, format="json")
+        finally:
+            connection.close()  # each thread's own connection, or it outlives the test
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(refresh, range(times)))
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRefreshRace:
+    """A stolen refresh token must not fork into several live chains."""
+
+    @pytest.fixture
+    def high_auth_rate(self, settings):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "auth": "1000/min",
+            },
+        }
+
+    def test_of_concurrent_refreshes_of_one_token_exactly_one_succeeds(
+        self, api_client, user, high_auth_rate
+    ):
+        first = sign_in(api_client, user)["refresh"]
+        responses = refresh_concurrently(first, 8)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [401] * 7, [r.content for r in responses]
+        losers = [r.json() for r in responses if r.status_code == 401]
+        assert all(body["detail"] == "Token is blacklisted" for body in losers), losers
+        winner = next(r.json() for r in responses if r.status_code == 200)
+        again = api_client.post("/auth/token/refresh", {"refresh": winner["refresh"]})
+        assert again.status_code == 200
+        assert api_client.post("/auth/token/refresh", {"refresh": first}).status_code == 401
 
 
 class TestTokenValidity:

@@ -1,0 +1,83 @@
+"""Issue 16's black-box attacks, replayed against the running stack.
+
+Each test starts gunicorn with gunicorn.conf.py on a free loopback port, against the
+test database and the tests' Redis database, and attacks it over HTTP as the issue's
+report did. The settings are config.test_settings: the project's settings with the MD5
+password hasher, so that a guessed password costs microseconds instead of the 3 s that
+PBKDF2 takes on a shared 2-core machine; nothing else that these tests touch differs.
+"""
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from users.tests.factories import TEST_PASSWORD, UserFactory
+
+from .servers import Gunicorn, fetch, service_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+JSON = {"Content-Type": "application/json"}
+
+
+def live_env(**overrides):
+    return service_env(DJANGO_SETTINGS_MODULE="config.test_settings", **overrides)
+
+
+def post_json(server, path, body, headers=None):
+    """(status, headers, decoded JSON body or None) of one POST."""
+    status, response_headers, raw = fetch(
+        f"{server.base}{path}", {**JSON, **(headers or {})}, data=json.dumps(body).encode()
+    )
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        decoded = None
+    return status, response_headers, decoded
+
+
+def in_parallel(times, call):
+    """Results of `call(i)` for i in range(times), all released at the same instant."""
+    start = threading.Barrier(times)
+
+    def run(i):
+        try:
+            start.wait(timeout=10)
+            return call(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(run, range(times)))
+
+
+class TestRefreshRotation:
+    """Item 4: eight parallel refreshes of one token gave four 200s and four live chains."""
+
+    def test_eight_parallel_refreshes_of_one_token_give_one_new_chain(self, tmp_path):
+        user = UserFactory()
+        env = live_env(API_THROTTLE_AUTH="1000/min", GUNICORN_THREADS="4")
+        with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+            status, _, tokens = post_json(
+                server, "/auth/token", {"email": user.email, "password": TEST_PASSWORD}
+            )
+            assert status == 200, tokens
+            stolen = tokens["refresh"]
+
+            results = in_parallel(
+                8, lambda _: post_json(server, "/auth/token/refresh", {"refresh": stolen})
+            )
+
+            statuses = sorted(status for status, _, _ in results)
+            assert statuses == [200] + [401] * 7, results
+            assert {body["detail"] for status, _, body in results if status == 401} == {
+                "Token is blacklisted"
+            }
+            winner = next(body for status, _, body in results if status == 200)
+            status, _, _ = post_json(server, "/auth/token/refresh", {"refresh": winner["refresh"]})
+            assert status == 200
+            status, _, _ = post_json(server, "/auth/token/refresh", {"refresh": stolen})
+            assert status == 401
