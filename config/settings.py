@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
         "user": env.str("API_THROTTLE_USER", default="1000/min"),
+        # Failed sign-ins per account from any address (users.sign_in). Short, because
+        # whoever knows an email can use it up and lock the account out until it ends.
+        "account": env.str("API_THROTTLE_ACCOUNT", default="10/15min"),
     },
     # How many reverse proxies in front of us to trust in X-Forwarded-For. 0: use the
     # socket's address, so a client cannot pick its own throttle bucket.

@@ -81,3 +81,31 @@ class TestRefreshRotation:
             assert status == 200
             status, _, _ = post_json(server, "/auth/token/refresh", {"refresh": stolen})
             assert status == 401
+
+
+class TestSignInPerAccount:
+    """Item 3: twenty addresses guessing one account's password were never limited."""
+
+    def test_twenty_addresses_guessing_one_password_are_limited_by_the_account(self, tmp_path):
+        victim, bystander = UserFactory(), UserFactory()
+        # Behind one trusted proxy, as deployed: each guess comes from another address.
+        env = live_env(API_TRUSTED_PROXIES="1")
+        with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+
+            def sign_in(email, password, address):
+                return post_json(
+                    server,
+                    "/auth/token",
+                    {"email": email, "password": password},
+                    {"X-Forwarded-For": address},
+                )
+
+            guesses = [sign_in(victim.email, f"guess-{i}", f"198.51.100.{i}") for i in range(20)]
+            assert [status for status, _, _ in guesses] == [401] * 10 + [429] * 10
+            _, headers, body = guesses[-1]
+            assert 1 <= int(headers["Retry-After"]) <= 15 * 60
+            assert "throttled" in body["detail"]
+            # The owner waits for the window too (the documented trade-off)...
+            assert sign_in(victim.email, TEST_PASSWORD, "192.0.2.7")[0] == 429
+            # ...while the same addresses still reach every other account.
+            assert sign_in(bystander.email, TEST_PASSWORD, "198.51.100.3")[0] == 200

@@ -20,6 +20,7 @@ from .factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "violet-Otter-42-lamp"
+WRONG_PASSWORD = "wrong-pass"
 
 
 def bearer(token):
@@ -379,6 +380,75 @@ class TestThrottling:
     ):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
         assert failed_sign_ins_from_four_forwarded_addresses(api_client, user) == [401] * 4
+
+    @pytest.fixture
+    def account_rate(self, settings):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"auth": "3/min", "user": "5/min", "account": "5/15min"},
+        }
+
+    @staticmethod
+    def sign_in_from(client, address, email, password=WRONG_PASSWORD):
+        return client.post(
+            "/auth/token", {"email": email, "password": password}, REMOTE_ADDR=address
+        )
+
+    def test_failed_sign_ins_are_limited_per_account_from_any_address(
+        self, api_client, user, staff, account_rate
+    ):
+        guesses = [self.sign_in_from(api_client, f"198.51.100.{i}", user.email) for i in range(20)]
+        assert [r.status_code for r in guesses] == [401] * 5 + [429] * 15
+        assert 1 <= int(guesses[-1]["Retry-After"]) <= 15 * 60
+        # The trade-off: until the window ends the owner is refused too...
+        owner = self.sign_in_from(api_client, "192.0.2.1", user.email, TEST_PASSWORD)
+        assert owner.status_code == 429
+        # ...and no other account is.
+        other = self.sign_in_from(api_client, "198.51.100.1", staff.email, TEST_PASSWORD)
+        assert other.status_code == 200
+
+    def test_successful_sign_ins_do_not_count(self, api_client, user, account_rate):
+        for i in range(8):
+            ok = self.sign_in_from(api_client, f"198.51.100.{i}", user.email, TEST_PASSWORD)
+            assert ok.status_code == 200
+        statuses = [
+            self.sign_in_from(api_client, f"203.0.113.{i}", user.email).status_code
+            for i in range(6)
+        ]
+        assert statuses == [401] * 5 + [429]
+
+    def test_letter_case_does_not_give_an_account_another_budget(
+        self, api_client, user, account_rate
+    ):
+        spellings = [user.email, user.email.upper(), user.email.title(), f" {user.email} "]
+        statuses = [
+            self.sign_in_from(api_client, f"198.51.100.{i}", spellings[i % 4]).status_code
+            for i in range(6)
+        ]
+        assert statuses[-1] == 429
+
+    def test_an_unknown_email_is_limited_exactly_like_a_real_one(
+        self, api_client, user, account_rate
+    ):
+        def statuses(email):
+            return [
+                self.sign_in_from(api_client, f"198.51.100.{i}", email).status_code
+                for i in range(7)
+            ]
+
+        assert statuses(user.email) == statuses("nobody-here@example.com") == [401] * 5 + [429] * 2
+
+    def test_the_account_limit_is_not_enforced_while_the_cache_is_down(
+        self, api_client, user, account_rate, private_redis
+    ):
+        private_redis.kill()
+        statuses = [
+            self.sign_in_from(api_client, f"198.51.100.{i}", user.email).status_code
+            for i in range(7)
+        ]
+        assert statuses == [401] * 7
+        owner = self.sign_in_from(api_client, "192.0.2.1", user.email, TEST_PASSWORD)
+        assert owner.status_code == 200
 
     def test_signed_in_callers_are_limited_per_user(self, member_client, staff_client, low_rates):
         statuses = [member_client.get("/auth/me").status_code for _ in range(6)]
