@@ -8,15 +8,17 @@ PBKDF2 takes on a shared 2-core machine; nothing else that these tests touch dif
 """
 
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connections
 
 from users.tests.factories import TEST_PASSWORD, UserFactory
 
-from .servers import Gunicorn, fetch, service_env
+from .servers import Gunicorn, fetch, get, service_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,3 +111,60 @@ class TestSignInPerAccount:
             assert sign_in(victim.email, TEST_PASSWORD, "192.0.2.7")[0] == 429
             # ...while the same addresses still reach every other account.
             assert sign_in(bystander.email, TEST_PASSWORD, "198.51.100.3")[0] == 200
+
+
+class AdminLoginPage:
+    """The admin's login form over HTTP, as a browser fills it: CSRF cookie and token."""
+
+    def __init__(self, server):
+        self.url = f"{server.base}/admin/login/?next=/admin/"
+        status, headers, body = get(self.url)
+        assert status == 200, body
+        self.cookie = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
+        self.token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+
+    def log_in(self, email, password):
+        """(status, headers, HTML) of one sign-in."""
+        form = {"csrfmiddlewaretoken": self.token.decode(), "username": email}
+        status, headers, body = fetch(
+            self.url,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={self.cookie}",
+            },
+            data=urlencode({**form, "password": password}).encode(),
+        )
+        return status, headers, body.decode()
+
+
+class TestAdminLogin:
+    """Item 1: 30 wrong admin passwords from one address, then the right one signed in."""
+
+    def test_thirty_wrong_passwords_then_the_right_one_is_refused(self, tmp_path):
+        staff = UserFactory(is_staff=True, is_superuser=True)
+        with Gunicorn(live_env(), tmp_path / "gunicorn.log") as server:
+            page = AdminLoginPage(server)
+            wrong = [page.log_in(staff.email, f"guess-{i}") for i in range(30)]
+            assert [status for status, _, _ in wrong] == [200] * 10 + [429] * 20
+            assert "Please enter the correct email" in wrong[0][2]
+            status, headers, html = page.log_in(staff.email, TEST_PASSWORD)
+        assert status == 429
+        assert 1 <= int(headers["Retry-After"]) <= 15 * 60
+        assert "Too many sign-in attempts" in html
+        assert "sessionid" not in headers.get("Set-Cookie", "")
+
+    def test_while_redis_is_down_the_admin_login_refuses_everyone(self, tmp_path, private_redis):
+        staff = UserFactory(is_staff=True, is_superuser=True)
+        env = live_env(REDIS_URL=f"redis://127.0.0.1:{private_redis.port}/0")
+        with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+            page = AdminLoginPage(server)
+            private_redis.kill()
+            status, headers, html = page.log_in(staff.email, TEST_PASSWORD)
+            assert status == 503
+            assert "unavailable for a moment" in html
+            assert "sessionid" not in headers.get("Set-Cookie", "")
+            # The API's sign-in fails open, as documented.
+            status, _, _ = post_json(
+                server, "/auth/token", {"email": staff.email, "password": TEST_PASSWORD}
+            )
+            assert status == 200
