@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from core.secret_key import secret_key_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -17,14 +19,18 @@ environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# It signs sessions and every JWT: with debug off the process refuses to start without
+# one, or with one anybody could know (core.secret_key says which).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    # One line, not a traceback: this is an operator's mistake, not a bug.
+    hint = (
+        "export it or put it in .env (`make run` writes a local one for you)"
+        if not SECRET_KEY
+        else "generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+    )
+    sys.exit(f"DJANGO_SECRET_KEY {problem}: {hint}, or set DJANGO_DEBUG=1 for local work.")
 if not SECRET_KEY:
-    if not DEBUG:
-        # One line, not a traceback: this is an operator's mistake, not a bug.
-        sys.exit(
-            "DJANGO_SECRET_KEY is not set: export it or put it in .env "
-            "(`make run` writes a local one for you), or set DJANGO_DEBUG=1 for local work."
-        )
     SECRET_KEY = "django-insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])

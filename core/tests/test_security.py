@@ -8,17 +8,21 @@ PBKDF2 takes on a shared 2-core machine; nothing else that these tests touch dif
 """
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
+import yaml
 from django.db import connections
 
 from users.tests.factories import TEST_PASSWORD, UserFactory
 
-from .servers import Gunicorn, fetch, get, service_env
+from .servers import BASE_DIR, GUNICORN, Gunicorn, fetch, free_port, get, service_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,6 +115,76 @@ class TestSignInPerAccount:
             assert sign_in(victim.email, TEST_PASSWORD, "192.0.2.7")[0] == 429
             # ...while the same addresses still reach every other account.
             assert sign_in(bystander.email, TEST_PASSWORD, "198.51.100.3")[0] == 200
+
+
+class TestPublishedSecretKey:
+    """Item 2: docker-compose.yml shipped a default key (which signs every JWT), on a port
+    published on every interface."""
+
+    OLD_COMPOSE_KEY = "compose-local-only-change-me-0a9f3c5e7b1d4f6a8c2e"
+
+    def test_gunicorn_refuses_to_start_with_the_key_compose_used_to_ship(self, tmp_path):
+        env = service_env(DJANGO_SECRET_KEY=self.OLD_COMPOSE_KEY, PORT=str(free_port()))
+        result = subprocess.run(  # noqa: S603 - our own gunicorn and config
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "config.wsgi"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY is a published placeholder" in result.stderr
+        assert "Booting worker" not in result.stderr  # refused before any worker
+
+    @staticmethod
+    def compose(*args, env_file, **variables):
+        if shutil.which("docker-compose"):
+            command = ["docker-compose"]
+        elif subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:  # noqa: S607
+            command = ["docker", "compose"]
+        else:
+            pytest.skip("neither docker-compose nor docker compose is installed")
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DJANGO_SECRET_KEY", "WEB_BIND", "WEB_PORT"}
+        }
+        return subprocess.run(  # noqa: S603
+            [*command, "--env-file", str(env_file), *args],
+            cwd=BASE_DIR,
+            env={**environment, **variables},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def test_compose_has_no_default_key_and_publishes_on_loopback(self, tmp_path):
+        # An empty env file: a developer's .env must not supply the key.
+        empty = tmp_path / "empty.env"
+        empty.write_text("")
+        refused = self.compose("config", "-q", env_file=empty)
+        assert refused.returncode != 0
+        assert "set DJANGO_SECRET_KEY" in refused.stdout + refused.stderr
+
+        key = "x" * 50  # compose only passes it on; the app would refuse this one
+        config = self.compose("config", env_file=empty, DJANGO_SECRET_KEY=key)
+        assert config.returncode == 0, config.stderr
+        assert self.published_on(config.stdout) == ["127.0.0.1"]
+
+        everywhere = self.compose("config", env_file=empty, DJANGO_SECRET_KEY=key, WEB_BIND="::")
+        assert self.published_on(everywhere.stdout) == ["::"]
+
+    @staticmethod
+    def published_on(config_yaml):
+        """The host addresses the web service's ports bind, from `compose config`."""
+        ports = yaml.safe_load(config_yaml)["services"]["web"]["ports"]
+        # docker-compose 1.29 prints "127.0.0.1:8000:8000/tcp", Compose v2 a mapping.
+        return [
+            port["host_ip"] if isinstance(port, dict) else port.rsplit(":", 2)[0] for port in ports
+        ]
 
 
 class AdminLoginPage:
