@@ -2,9 +2,10 @@
 
 Each test starts gunicorn with gunicorn.conf.py on a free loopback port, against the
 test database and the tests' Redis database, and attacks it over HTTP as the issue's
-report did. The settings are config.test_settings: the project's settings with the MD5
-password hasher, so that a guessed password costs microseconds instead of the 3 s that
-PBKDF2 takes on a shared 2-core machine; nothing else that these tests touch differs.
+report did. Where passwords are checked the settings are config.test_settings: the
+project's settings with the MD5 password hasher, so that a guess costs microseconds
+instead of the 3 s that PBKDF2 takes on a shared 2-core machine; nothing else these
+tests touch differs. Item 2's refusal runs config.settings itself.
 """
 
 import json
