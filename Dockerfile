@@ -16,8 +16,10 @@ RUN pip install -r requirements.txt
 
 COPY --chown=app:app . .
 
-# collectstatic needs settings but no database or secret; the key is a build-time dummy.
-RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
+# collectstatic needs settings but no database or secret: a random key, used once and
+# kept nowhere (the image ships no key; DJANGO_SECRET_KEY must come from the runtime).
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput --verbosity 0
 
 USER app
 ENV HOST=0.0.0.0 PORT=8000

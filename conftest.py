@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core import cache as api_cache
+from core.tests.servers import PrivateRedis, free_port, point_cache_at
 from users.authentication import verified_tokens
 from users.tests.factories import UserFactory
 
@@ -19,6 +20,18 @@ def _clear_cache():
     yield
     api_cache.forget_failures()
     cache.clear()
+
+
+@pytest.fixture
+def private_redis(settings):
+    """A throwaway redis-server as the cache, which the test may kill, freeze and thaw."""
+    server = PrivateRedis(free_port())
+    server.start()
+    point_cache_at(settings, server.port)
+    yield server
+    if server.process.poll() is None:
+        server.thaw()
+        server.kill()
 
 
 @pytest.fixture

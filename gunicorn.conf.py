@@ -30,11 +30,22 @@ reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 
 
 def on_starting(server):
-    """Refuse a port another server listens on, as a plain bind would.
+    """Refuse settings the app cannot run with, and a port another server listens on.
+
+    config.settings exits with one line when it cannot run (no DJANGO_SECRET_KEY, or a
+    published one). Loaded here, in the master, that stops gunicorn; loaded only by the
+    workers, each would exit as it boots and be re-spawned, forever. The settings are
+    then read once, by the master, as with `preload_app`: a changed .env takes a
+    restart, not a HUP.
 
     With SO_REUSEPORT a second gunicorn of the same user (a leftover deploy, a second
-    `make run`) could bind the same port and silently take part of the traffic.
+    `make run`) could bind the same port and silently take part of the traffic; a
+    plain bind would have refused it, and so does this.
     """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    settings.SECRET_KEY  # noqa: B018 - loads the settings, which exit if unusable
     if not reuse_port:
         return
     for address in server.cfg.address:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from core.secret_key import secret_key_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -17,20 +19,25 @@ environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# It signs sessions and every JWT: with debug off the process refuses to start without
+# one, or with one anybody could know (core.secret_key says which).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    # One line, not a traceback: this is an operator's mistake, not a bug.
+    hint = (
+        "export it or put it in .env (`make run` writes a local one for you)"
+        if not SECRET_KEY
+        else "generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+    )
+    sys.exit(f"DJANGO_SECRET_KEY {problem}: {hint}, or set DJANGO_DEBUG=1 for local work.")
 if not SECRET_KEY:
-    if not DEBUG:
-        # One line, not a traceback: this is an operator's mistake, not a bug.
-        sys.exit(
-            "DJANGO_SECRET_KEY is not set: export it or put it in .env "
-            "(`make run` writes a local one for you), or set DJANGO_DEBUG=1 for local work."
-        )
     SECRET_KEY = "django-insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, whose login is limited per address and per account.
+    "users.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -199,6 +206,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
         "user": env.str("API_THROTTLE_USER", default="1000/min"),
+        # Failed sign-ins per account from any address (users.sign_in). Short, because
+        # whoever knows an email can use it up and lock the account out until it ends.
+        "account": env.str("API_THROTTLE_ACCOUNT", default="10/15min"),
     },
     # How many reverse proxies in front of us to trust in X-Forwarded-For. 0: use the
     # socket's address, so a client cannot pick its own throttle bucket.

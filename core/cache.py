@@ -240,17 +240,17 @@ def is_redis() -> bool:
     return isinstance(caches["default"], RedisCache)
 
 
-def _queue_count(client, pipeline, key: str, ttl: int) -> None:
+def _queue_count(client, pipeline, key: str, ttl: int, amount: int = 1) -> None:
     raw = client.make_key(key)
-    pipeline.incr(raw)
+    pipeline.incr(raw, amount)
     pipeline.expire(raw, ttl, nx=True)
 
 
-def pipelined_count(key: str, ttl: int) -> int:
+def pipelined_count(key: str, ttl: int, amount: int = 1) -> int:
     """Bump a counter that expires `ttl` seconds after its first bump: one round trip."""
     client = caches["default"].client
     pipeline = client.get_client(write=True).pipeline(transaction=False)
-    _queue_count(client, pipeline, key, ttl)
+    _queue_count(client, pipeline, key, ttl, amount)
     return pipeline.execute()[0]
 
 

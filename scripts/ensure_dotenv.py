@@ -1,7 +1,9 @@
-"""Create .env from .env.example with a generated DJANGO_SECRET_KEY, once.
+"""Give .env a generated DJANGO_SECRET_KEY unless it has a usable one.
 
-Used by `make run` so a fresh clone serves with debug off and a real, local key.
-An existing .env that already has a key is left untouched.
+Used by `make run` and `make compose-up` so a fresh clone serves with debug off and a
+real, local key. .env is created from .env.example when missing. An existing .env keeps
+its key unless the app would refuse it (empty, a placeholder, too short: see
+core/secret_key.py); then only that line is replaced.
 """
 
 import re
@@ -10,6 +12,9 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from core.secret_key import secret_key_problem  # noqa: E402 - needs the path above
 
 
 def main() -> int:
@@ -17,13 +22,16 @@ def main() -> int:
     text = dotenv.read_text() if dotenv.exists() else (BASE_DIR / ".env.example").read_text()
     key_line = re.compile(r"^DJANGO_SECRET_KEY=(.*)$", re.MULTILINE)
     match = key_line.search(text)
-    if dotenv.exists() and match and match.group(1).strip():
+    current = match.group(1).strip().strip("\"'") if match else ""
+    problem = secret_key_problem(current)
+    if dotenv.exists() and not problem:
         return 0
     line = f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}"
     text = key_line.sub(line, text) if match else f"{line}\n{text}"
     dotenv.write_text(text)
     dotenv.chmod(0o600)
-    print("wrote .env with a generated DJANGO_SECRET_KEY", file=sys.stderr)
+    why = f" (the key there {problem})" if current else ""
+    print(f"wrote a generated DJANGO_SECRET_KEY to .env{why}", file=sys.stderr)
     return 0
 
 

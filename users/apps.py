@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class UsersConfig(AppConfig):
@@ -9,3 +10,9 @@ class UsersConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 - connects the cache-invalidation receivers
+
+
+class StaffAdminConfig(AdminConfig):
+    """django.contrib.admin, with users.admin_site.StaffAdminSite as `admin.site`."""
+
+    default_site = "users.admin_site.StaffAdminSite"

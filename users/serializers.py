@@ -2,11 +2,24 @@
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.contrib.rest_framework_simplejwt import (
+    TokenObtainPairSerializerExtension,
+    TokenRefreshSerializerExtension,
+)
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.serializers import (
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 
 from . import services
 from .models import User
+from .sign_in import sign_in_attempt
+from .tokens import SingleUseRefreshToken
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -74,3 +87,45 @@ class UserStatsSerializer(serializers.Serializer):
 
     total_users = serializers.IntegerField()
     users_last_7_days = serializers.IntegerField()
+
+
+@extend_schema_serializer(component_name="TokenObtainPair")
+class SignInSerializer(TokenObtainPairSerializer):
+    """Email and password for a pair of tokens."""
+
+    def validate(self, attrs):
+        # Past the account's limit of failed attempts the password is not even checked:
+        # 429, as for the per-address limit, and the same for an unknown email.
+        attempt = sign_in_attempt(attrs[self.username_field])
+        if not attempt.allowed:
+            raise Throttled(wait=attempt.verdict.wait)
+        data = super().validate(attrs)
+        attempt.succeeded()
+        return data
+
+
+class SignInSerializerSchema(TokenObtainPairSerializerExtension):
+    """Document SignInSerializer exactly as drf-spectacular documents simplejwt's."""
+
+    target_class = SignInSerializer
+
+
+# The schema keeps simplejwt's component name: clients generated from it stay the same.
+@extend_schema_serializer(component_name="TokenRefresh")
+class RefreshTokenRotationSerializer(TokenRefreshSerializer):
+    """A refresh token traded for a new pair; each refresh token can be used once."""
+
+    token_class = SingleUseRefreshToken
+
+    def validate(self, attrs):
+        # Of concurrent refreshes of one token exactly one wins (SingleUseRefreshToken).
+        # The blacklisting and the successor's record share one transaction, so a
+        # failure in between leaves the old token usable, not the client without one.
+        with transaction.atomic():
+            return super().validate(attrs)
+
+
+class RefreshTokenRotationSerializerSchema(TokenRefreshSerializerExtension):
+    """Document RefreshTokenRotationSerializer exactly as simplejwt's is documented."""
+
+    target_class = RefreshTokenRotationSerializer

@@ -15,7 +15,9 @@ from . import selectors, services
 from .filters import UserFilterSet
 from .permissions import UserAccess
 from .serializers import (
+    RefreshTokenRotationSerializer,
     RegisterSerializer,
+    SignInSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserStatsSerializer,
@@ -93,14 +95,20 @@ class MeView(generics.RetrieveAPIView):
 
 
 class TokenObtainView(TokenObtainPairView):
-    """Sign in with email and password for an access and a refresh token."""
+    """Sign in with email and password for an access and a refresh token.
 
+    Limited per client address (every attempt) and per account (failed attempts, from
+    any address); past either limit: 429 with Retry-After.
+    """
+
+    serializer_class = SignInSerializer
     throttle_classes = [AuthEndpointThrottle]
     schema_extra_error_codes = ("401",)
 
 
 class TokenRefreshRotateView(TokenRefreshView):
-    """Trade a refresh token for a new pair; the used one is blacklisted."""
+    """Trade a refresh token for a new pair; the used one is blacklisted: it works once."""
 
+    serializer_class = RefreshTokenRotationSerializer
     throttle_classes = [AuthEndpointThrottle]
     schema_extra_error_codes = ("401",)

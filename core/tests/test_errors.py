@@ -39,13 +39,39 @@ def test_an_unrouted_path_is_a_json_404(client):
     assert response.json() == {"detail": "Not found."}
 
 
-def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
+def settings_env(**variables):
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"}}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["DJANGO_ENV_FILE"] = os.devnull  # a developer's .env must not supply a key
-    result = manage("check", env=env)
+    return {**env, **variables}
+
+
+def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = manage("check", env=settings_env())
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "DJANGO_SECRET_KEY is not set: export it or put it in .env (`make run` writes a local "
         "one for you), or set DJANGO_DEBUG=1 for local work."
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("compose-local-only-change-me-0a9f3c5e7b1d4f6a8c2e", "is a published placeholder"),
+        ("change-me-to-a-long-random-string", "is a published placeholder"),
+        ("a-key-of-forty-nine-characters-is-just-too-short!", "is 49 characters long"),
+    ],
+)
+def test_refuses_to_start_with_a_published_or_weak_key_when_debug_is_off(key, problem):
+    result = manage("check", env=settings_env(DJANGO_SECRET_KEY=key))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"DJANGO_SECRET_KEY {problem}")
+    assert "secrets.token_urlsafe(50)" in line
+    assert key not in line  # a real but short key is not echoed to the logs
+
+
+def test_debug_mode_takes_any_key():
+    env = settings_env(DJANGO_DEBUG="1", DJANGO_SECRET_KEY="change-me")
+    assert manage("check", env=env).returncode == 0

@@ -1,6 +1,7 @@
 """seed_demo_data and clear_api_cache."""
 
 import os
+import secrets
 
 import pytest
 from django.core.management import call_command
@@ -82,7 +83,7 @@ def test_works_on_the_embedded_sqlite_default(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_ENV_FILE": os.devnull,
-        "DJANGO_SECRET_KEY": "sqlite-test-key",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
     }
     env.pop("REDIS_URL", None)

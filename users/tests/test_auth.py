@@ -2,10 +2,14 @@
 
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import bearer_client
@@ -16,6 +20,7 @@ from .factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "violet-Otter-42-lamp"
+WRONG_PASSWORD = "wrong-pass"
 
 
 def bearer(token):
@@ -179,6 +184,51 @@ class TestRefresh:
         assert response.status_code == 401
 
 
+def refresh_concurrently(token: str, times: int) -> list:
+    """Responses to `times` refreshes of one token, released at the same instant."""
+    start = threading.Barrier(times)
+
+    def refresh(_):
+        try:
+            start.wait(timeout=10)
+            return APIClient().post("/auth/token/refresh", {"refresh": token}, format="json")
+        finally:
+            connection.close()  # each thread's own connection, or it outlives the test
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(refresh, range(times)))
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRefreshRace:
+    """A stolen refresh token must not fork into several live chains."""
+
+    @pytest.fixture
+    def high_auth_rate(self, settings):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "auth": "1000/min",
+            },
+        }
+
+    def test_of_concurrent_refreshes_of_one_token_exactly_one_succeeds(
+        self, api_client, user, high_auth_rate
+    ):
+        first = sign_in(api_client, user)["refresh"]
+        responses = refresh_concurrently(first, 8)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [401] * 7, [r.content for r in responses]
+        losers = [r.json() for r in responses if r.status_code == 401]
+        assert all(body["detail"] == "Token is blacklisted" for body in losers), losers
+        winner = next(r.json() for r in responses if r.status_code == 200)
+        again = api_client.post("/auth/token/refresh", {"refresh": winner["refresh"]})
+        assert again.status_code == 200
+        assert api_client.post("/auth/token/refresh", {"refresh": first}).status_code == 401
+
+
 class TestTokenValidity:
     def test_expired_access_token_is_401(self, user):
         token = AccessToken.for_user(user)
@@ -330,6 +380,75 @@ class TestThrottling:
     ):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
         assert failed_sign_ins_from_four_forwarded_addresses(api_client, user) == [401] * 4
+
+    @pytest.fixture
+    def account_rate(self, settings):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"auth": "3/min", "user": "5/min", "account": "5/15min"},
+        }
+
+    @staticmethod
+    def sign_in_from(client, address, email, password=WRONG_PASSWORD):
+        return client.post(
+            "/auth/token", {"email": email, "password": password}, REMOTE_ADDR=address
+        )
+
+    def test_failed_sign_ins_are_limited_per_account_from_any_address(
+        self, api_client, user, staff, account_rate
+    ):
+        guesses = [self.sign_in_from(api_client, f"198.51.100.{i}", user.email) for i in range(20)]
+        assert [r.status_code for r in guesses] == [401] * 5 + [429] * 15
+        assert 1 <= int(guesses[-1]["Retry-After"]) <= 15 * 60
+        # The trade-off: until the window ends the owner is refused too...
+        owner = self.sign_in_from(api_client, "192.0.2.1", user.email, TEST_PASSWORD)
+        assert owner.status_code == 429
+        # ...and no other account is.
+        other = self.sign_in_from(api_client, "198.51.100.1", staff.email, TEST_PASSWORD)
+        assert other.status_code == 200
+
+    def test_successful_sign_ins_do_not_count(self, api_client, user, account_rate):
+        for i in range(8):
+            ok = self.sign_in_from(api_client, f"198.51.100.{i}", user.email, TEST_PASSWORD)
+            assert ok.status_code == 200
+        statuses = [
+            self.sign_in_from(api_client, f"203.0.113.{i}", user.email).status_code
+            for i in range(6)
+        ]
+        assert statuses == [401] * 5 + [429]
+
+    def test_letter_case_does_not_give_an_account_another_budget(
+        self, api_client, user, account_rate
+    ):
+        spellings = [user.email, user.email.upper(), user.email.title(), f" {user.email} "]
+        statuses = [
+            self.sign_in_from(api_client, f"198.51.100.{i}", spellings[i % 4]).status_code
+            for i in range(6)
+        ]
+        assert statuses[-1] == 429
+
+    def test_an_unknown_email_is_limited_exactly_like_a_real_one(
+        self, api_client, user, account_rate
+    ):
+        def statuses(email):
+            return [
+                self.sign_in_from(api_client, f"198.51.100.{i}", email).status_code
+                for i in range(7)
+            ]
+
+        assert statuses(user.email) == statuses("nobody-here@example.com") == [401] * 5 + [429] * 2
+
+    def test_the_account_limit_is_not_enforced_while_the_cache_is_down(
+        self, api_client, user, account_rate, private_redis
+    ):
+        private_redis.kill()
+        statuses = [
+            self.sign_in_from(api_client, f"198.51.100.{i}", user.email).status_code
+            for i in range(7)
+        ]
+        assert statuses == [401] * 7
+        owner = self.sign_in_from(api_client, "192.0.2.1", user.email, TEST_PASSWORD)
+        assert owner.status_code == 200
 
     def test_signed_in_callers_are_limited_per_user(self, member_client, staff_client, low_rates):
         statuses = [member_client.get("/auth/me").status_code for _ in range(6)]
