@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core import cache as api_cache
+from core.tests.servers import PrivateRedis, free_port, point_cache_at
 from users.authentication import verified_tokens
 from users.tests.factories import UserFactory
 
@@ -19,6 +20,21 @@ def _clear_cache():
     yield
     api_cache.forget_failures()
     cache.clear()
+
+
+@pytest.fixture
+def private_redis(settings, tmp_path):
+    """A redis-server of the test's own (see core.tests.servers), the cache pointed at it.
+
+    It keeps its snapshots in the test's temporary directory.
+    """
+    server = PrivateRedis(free_port(), directory=tmp_path)
+    server.start()
+    point_cache_at(settings, server.port)
+    yield server
+    if server.process.poll() is None:
+        server.thaw()
+        server.kill()
 
 
 @pytest.fixture
