@@ -23,7 +23,9 @@ timeouts, and one that fails is owed (`_pending_invalidations`), re-sent first t
 this process's next cache access and when the process exits. Until it lands, and for
 any value read before this process's latest invalidation of its family landed, this
 process serves the family from the database. Other processes rely on the write having
-landed.
+landed, which a lost invalidation, a failover or a restore from an older snapshot
+undoes: pages are then bounded by `CACHE_TTL`, a signed-in user's rights by their own
+age bound (users.user_fields).
 """
 
 import atexit
@@ -254,7 +256,9 @@ def _still_current(family: str, mark: int) -> bool:
 def _resend_pending_at_exit() -> None:
     """Best effort: a process that exits (a shell, a recycled worker) sends what it owes.
 
-    Costs at most the socket timeouts. What still fails is lost with the process.
+    Costs at most the socket timeouts. What still fails is lost with the process; other
+    processes then stop trusting a user's cached rights within USER_FIELDS_MAX_AGE
+    (users.user_fields), and pages within CACHE_TTL.
     """
     if not _pending_invalidations:
         return

@@ -49,3 +49,35 @@ def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
         "DJANGO_SECRET_KEY is not set: export it or put it in .env (`make run` writes a local "
         "one for you), or set DJANGO_DEBUG=1 for local work."
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "USER_FIELDS_MAX_AGE",
+            "31",
+            "USER_FIELDS_MAX_AGE=31 is outside 0..30: a removed right (deactivation, "
+            "demotion, deletion) must stop working within 30 seconds.",
+        ),
+        (
+            "USER_FIELDS_MAX_AGE",
+            "-1",
+            "USER_FIELDS_MAX_AGE=-1 is outside 0..30: a removed right (deactivation, "
+            "demotion, deletion) must stop working within 30 seconds.",
+        ),
+        (
+            "USER_CACHE_TTL",
+            "300",
+            "USER_CACHE_TTL is no longer read: unset it and set USER_FIELDS_MAX_AGE "
+            "(seconds, at most 30) if the default of 30 does not suit you.",
+        ),
+    ],
+)
+def test_refuses_to_start_with_a_user_fields_bound_over_30_seconds(variable, value, message):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", variable: value}
+    env["DJANGO_ENV_FILE"] = os.devnull
+    env.setdefault("DJANGO_SECRET_KEY", "x" * 50)
+    result = manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [message]
