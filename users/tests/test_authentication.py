@@ -17,9 +17,11 @@ from core import cache as api_cache
 from core.tests.servers import BASE_DIR, TcpProxy, point_cache_at, service_env
 from users import user_fields
 from users.authentication import CachedUserJWTAuthentication, VerifiedTokens, verified_tokens
+from users.models import ReadOnlyUserError, User
+from users.serializers import UserSerializer
 from users.user_fields import cached_user_fields
 
-from .factories import UserFactory
+from .factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -438,3 +440,48 @@ class TestFormat:
         assert user_fields.format_of(user_fields.LAYOUT, fields) == user_fields.FORMAT
         assert user_fields.format_of(user_fields.LAYOUT, fields[:-1]) != user_fields.FORMAT
         assert user_fields.format_of(user_fields.LAYOUT + 1, fields) != user_fields.FORMAT
+
+
+class TestTheSignedInUser:
+    """request.user as bearer authentication builds it from the cached fields."""
+
+    @pytest.fixture
+    def signed_in(self, user):
+        bearer_client(user).get("/auth/me")  # its fields are cached now
+        return CachedUserJWTAuthentication().get_user(AccessToken.for_user(user))
+
+    def test_cannot_be_saved_or_deleted(self, signed_in, user):
+        with pytest.raises(ReadOnlyUserError, match="built from cached fields"):
+            signed_in.save()
+        with pytest.raises(ReadOnlyUserError, match="cannot be deleted"):
+            signed_in.delete()
+        row = User.objects.get(pk=user.pk)
+        assert row.check_password(TEST_PASSWORD)
+
+    def test_behaves_as_the_user_without_a_query(self, signed_in, user, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            assert isinstance(signed_in, User)
+            assert signed_in == user
+            assert (signed_in.pk, signed_in.is_authenticated) == (user.pk, True)
+            flags = (signed_in.is_active, signed_in.is_staff, signed_in.is_superuser)
+            assert flags == (True, False, False)
+            assert UserSerializer(signed_in).data == UserSerializer(user).data
+
+    def test_a_superuser_has_every_permission(self, django_assert_num_queries):
+        root = User.objects.create_superuser(email="root@x.io", name="Root", password="p")
+        bearer_client(root).get("/auth/me")
+        signed_in = CachedUserJWTAuthentication().get_user(AccessToken.for_user(root))
+        with django_assert_num_queries(0):
+            assert signed_in.has_perm("users.delete_user")
+
+    def test_uncached_fields_are_read_from_the_database(self, signed_in, user):
+        User.objects.filter(pk=user.pk).update(post_count=3)
+        assert signed_in.post_count == 3
+        assert signed_in.check_password(TEST_PASSWORD)
+
+    def test_refresh_from_db_reads_the_row(self, signed_in, user):
+        User.objects.filter(pk=user.pk).update(name="Renamed elsewhere")
+        signed_in.refresh_from_db()
+        assert signed_in.name == "Renamed elsewhere"
+        with pytest.raises(ReadOnlyUserError):
+            signed_in.save()
