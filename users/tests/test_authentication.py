@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from rest_framework_simplejwt import tokens as jwt_tokens
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken, SlidingToken
@@ -15,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken, SlidingToken
 from conftest import bearer_client
 from core import cache as api_cache
 from core.tests.servers import BASE_DIR, TcpProxy, point_cache_at, service_env
-from users import user_fields
+from users import authentication, user_fields
 from users.authentication import CachedUserJWTAuthentication, VerifiedTokens, verified_tokens
 from users.models import ReadOnlyUserError, User
 from users.serializers import UserSerializer
@@ -107,6 +108,23 @@ def test_a_token_without_a_user_claim_is_rejected(user):
     token = AccessToken.for_user(user)
     del token["user_id"]
     assert bearer_client(str(token)).get("/auth/me").status_code == 401
+
+
+def test_with_check_revoke_token_a_password_change_ends_earlier_tokens(
+    user, monkeypatch, django_capture_on_commit_callbacks
+):
+    # simplejwt's modules keep the settings object they imported: turn it on there.
+    for holder in (jwt_tokens.api_settings, authentication.jwt_settings):
+        monkeypatch.setattr(holder, "CHECK_REVOKE_TOKEN", True)
+    client = bearer_client(user)
+    assert client.get("/auth/me").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        user.set_password("another-correct-horse")
+        user.save()
+    response = client.get("/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "password_changed"
+    assert bearer_client(user).get("/auth/me").status_code == 200
 
 
 def test_is_the_configured_authentication():
