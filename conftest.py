@@ -23,9 +23,12 @@ def _clear_cache():
 
 
 @pytest.fixture
-def private_redis(settings):
-    """A throwaway redis-server as the cache, which the test may kill, freeze and thaw."""
-    server = PrivateRedis(free_port())
+def private_redis(settings, tmp_path):
+    """A redis-server of the test's own (see core.tests.servers), the cache pointed at it.
+
+    It keeps its snapshots in the test's temporary directory.
+    """
+    server = PrivateRedis(free_port(), directory=tmp_path)
     server.start()
     point_cache_at(settings, server.port)
     yield server

@@ -122,8 +122,22 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_TTL = env.int("CACHE_TTL", default=300)
 # Off only to measure the database path (benchmarks); the API is correct either way.
 CACHE_PAGES = env.bool("CACHE_PAGES", default=True)
-# How long the signed-in user's fields stay cached (changes invalidate them at once).
-USER_CACHE_TTL = env.int("USER_CACHE_TTL", default=300)
+# How long a signed-in user's cached fields are trusted after they were read from the
+# database: the bound on how long a removed right (deactivation, demotion, deletion)
+# can outlive its removal whatever happens to Redis (while Redis works, changes
+# invalidate them at once). At most 30 seconds; 0 reads the user from the database on
+# every request.
+USER_FIELDS_MAX_AGE = env.float("USER_FIELDS_MAX_AGE", default=30.0)
+if not 0 <= USER_FIELDS_MAX_AGE <= 30:
+    sys.exit(
+        f"USER_FIELDS_MAX_AGE={USER_FIELDS_MAX_AGE:g} is outside 0..30: a removed right "
+        "(deactivation, demotion, deletion) must stop working within 30 seconds."
+    )
+if env.str("USER_CACHE_TTL", default=""):
+    sys.exit(
+        "USER_CACHE_TTL is no longer read: unset it and set USER_FIELDS_MAX_AGE "
+        "(seconds, at most 30) if the default of 30 does not suit you."
+    )
 # After a cache failure, how long to serve without the cache before trying it again.
 CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=5.0)
 if REDIS_URL:

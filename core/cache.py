@@ -17,8 +17,18 @@ the two match. Invalidating a family
 replaces its token: one write, whatever the number of cached pages (no KEYS, no SCAN),
 and a reader that queried the database before a commit can store its page, but never
 where a later reader will accept it. Orphaned pages expire with `CACHE_TTL`.
+
+Invalidations are never skipped by the breaker: each one is sent, with the socket
+timeouts, and one that fails is owed (`_pending_invalidations`), re-sent first thing on
+this process's next cache access and when the process exits. Until it lands, and for
+any value read before this process's latest invalidation of its family landed, this
+process serves the family from the database. Other processes rely on the write having
+landed, which a lost invalidation, a failover or a restore from an older snapshot
+undoes: pages are then bounded by `CACHE_TTL`, a signed-in user's rights by their own
+age bound (users.user_fields).
 """
 
+import atexit
 import logging
 import secrets
 import threading
@@ -100,10 +110,19 @@ USERS = "users"
 POSTS = "posts"
 FAMILIES = (USERS, POSTS)
 
-# Families whose invalidation could not reach the cache. Until it does, this process
-# serves them from the database and retries first thing on its next cache access, so a
-# cache that was only unreachable (and kept its data) cannot serve their old pages here.
-_pending_invalidations: set[str] = set()
+# Invalidations this process owes: family -> sequence number of the latest failed send.
+# Until one lands, this process serves the family from the database and re-sends it
+# first thing on its next cache access (and at exit), so a cache that was only
+# unreachable (and kept its data) cannot serve the family's old entries here.
+_pending_invalidations: dict[str, int] = {}
+# family -> sequence number at which this process's latest send of it ended (landed or
+# not). A value read (or batched) before that is never served: it may predate the
+# invalidation. Bounded: past _SENT_LIMIT families it is emptied and `_sent_floor`
+# stands for all of them, which costs in-flight reads a miss, never a stale hit.
+_sent: dict[str, int] = {}
+_SENT_LIMIT = 4096
+_sent_floor = 0
+_sequence = 0
 _pending_lock = threading.Lock()
 
 
@@ -120,20 +139,56 @@ def _new_token() -> str:
 GENERATION_TTL = 24 * 3600
 
 
-def invalidate(*families: str) -> bool:
-    """Drop every cached page of these families now: one write in all.
+def _next_sequence() -> int:
+    global _sequence
+    _sequence += 1
+    return _sequence
 
-    Returns False when the cache could not be reached; the invalidation is then
-    remembered and re-sent (see `_pending_invalidations`).
+
+def _send_generations(families) -> bool:
+    """Replace these families' tokens in one write, whether or not the breaker is open.
+
+    A removal of rights written while the breaker is open must still reach the other
+    workers; the socket timeouts bound what trying costs.
     """
     tokens = {_generation_key(family): _new_token() for family in families}
-    if guarded(cache.set_many, tokens, timeout=GENERATION_TTL, default=FAILED) is FAILED:
-        with _pending_lock:
-            _pending_invalidations.update(families)
+    try:
+        cache.set_many(tokens, timeout=GENERATION_TTL)
+    except Exception as exc:  # noqa: BLE001 - any cache failure, as in guarded()
+        breaker.record_failure(exc)
         return False
-    with _pending_lock:
-        _pending_invalidations.difference_update(families)
+    if breaker.allows_call():
+        breaker.record_success()
     return True
+
+
+def invalidate(*families: str) -> bool:
+    """Drop every cached entry of these families now: one write in all.
+
+    Invalidations this process still owes go in the same write. Returns False when the
+    cache could not be reached; the families are then owed and re-sent (see
+    `_pending_invalidations`).
+    """
+    global _sent_floor
+    with _pending_lock:
+        started = _next_sequence()
+        sending = set(families) | set(_pending_invalidations)
+    if not sending:
+        return True
+    landed = _send_generations(sending)
+    with _pending_lock:
+        ended = _next_sequence()
+        if len(_sent) + len(sending) > _SENT_LIMIT:
+            _sent.clear()
+            _sent_floor = ended
+        for family in sending:
+            _sent[family] = ended
+            if not landed:
+                _pending_invalidations[family] = max(_pending_invalidations.get(family, 0), started)
+            elif _pending_invalidations.get(family, started) < started:
+                # Owed by a send that started before this one: this one covers it.
+                del _pending_invalidations[family]
+    return landed
 
 
 def invalidate_on_commit(*families: str) -> None:
@@ -164,20 +219,57 @@ def invalidate_all() -> bool:
 
 
 def forget_failures() -> None:
-    """Close the breaker and drop outstanding invalidations (a fresh process's state)."""
+    """Close the breaker and drop owed invalidations (a fresh process's state)."""
+    global _sent_floor
     breaker.reset()
     with _pending_lock:
         _pending_invalidations.clear()
+        _sent.clear()
+        _sent_floor = _next_sequence()
 
 
 def _retry_pending_invalidations() -> bool:
-    """Re-send invalidations that failed; True when none is outstanding."""
+    """Re-send owed invalidations, unless the breaker is open; True when none is owed."""
     if not _pending_invalidations:
         return True
-    with _pending_lock:
-        families = tuple(_pending_invalidations)
-    invalidate(*families)
+    if breaker.allows_call():
+        invalidate()
     return not _pending_invalidations
+
+
+def _read_mark() -> int:
+    """Taken before reading: the values read are usable if `_still_current` after."""
+    with _pending_lock:
+        return _sequence
+
+
+def _still_current(family: str, mark: int) -> bool:
+    """Whether values of `family` read after `mark` may be served by this process.
+
+    Not while the family owes an invalidation, nor when this process sent one after the
+    values were read: they may predate it.
+    """
+    with _pending_lock:
+        return family not in _pending_invalidations and _sent.get(family, _sent_floor) <= mark
+
+
+def _resend_pending_at_exit() -> None:
+    """Best effort: a process that exits (a shell, a recycled worker) sends what it owes.
+
+    Costs at most the socket timeouts. What still fails is lost with the process; other
+    processes then stop trusting a user's cached rights within USER_FIELDS_MAX_AGE
+    (users.user_fields), and pages within CACHE_TTL.
+    """
+    if not _pending_invalidations:
+        return
+    if not invalidate():
+        logger.warning(
+            "exiting with cache invalidations not sent: %s",
+            ", ".join(sorted(_pending_invalidations)),
+        )
+
+
+atexit.register(_resend_pending_at_exit)
 
 
 def user_family(user_id) -> str:
@@ -191,27 +283,33 @@ def user_family(user_id) -> str:
 def read_current(family: str, key: str, request=None):
     """One round trip: (the entry's payload if still current, the generation to store under).
 
-    Served from the request's batch when `fetch_batch` already read both keys. The
-    generation is None when the cache is unavailable or an invalidation of this family
-    is still outstanding; the caller then neither trusts nor stores an entry.
+    Served from the request's batch when `fetch_batch` already read both keys, and no
+    invalidation of the family was sent by this process since. The generation is None
+    when the cache is unavailable or an invalidation of this family is owed or was sent
+    while reading; the caller then neither trusts nor stores an entry.
     """
     if not _retry_pending_invalidations() and family in _pending_invalidations:
         return None, None
     generation_key = _generation_key(family)
-    found = _batched_values(request, [generation_key, key])
+    found = _batched_values(request, family, [generation_key, key])
     if found is None:
+        mark = _read_mark()
         found = guarded(cache.get_many, [generation_key, key], default=FAILED)
-    if found is FAILED:
-        return None, None
+        if found is FAILED or not _still_current(family, mark):
+            return None, None
     generation = found.get(generation_key)
     if generation is None:
         # First use (or the cache was emptied): start a generation. `add` keeps a
         # token a concurrent invalidation may have just written.
+        mark = _read_mark()
         fresh = _new_token()
         added = guarded(cache.add, generation_key, fresh, timeout=GENERATION_TTL, default=FAILED)
         if added is FAILED:
             return None, None
-        return None, fresh if added else guarded(cache.get, generation_key)
+        generation = fresh if added else guarded(cache.get, generation_key)
+        if not _still_current(family, mark):
+            return None, None
+        return None, generation
     entry = found.get(key)
     if entry is not None and entry[0] == generation:
         return entry[1], generation
@@ -234,6 +332,8 @@ class Batch:
 
     values: dict
     counts: dict
+    # The read mark taken before the round trip (see `_still_current`).
+    mark: int = 0
 
 
 def is_redis() -> bool:
@@ -271,6 +371,7 @@ def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
     # Invalidations still owed are sent first, and a family that still owes one is not
     # read: a generation read before its invalidation lands must never be trusted.
     _retry_pending_invalidations()
+    mark = _read_mark()
     keys = []
     for family, key in families_and_keys:
         if family not in _pending_invalidations:
@@ -296,7 +397,7 @@ def fetch_batch(request, *, families_and_keys=(), counters=()) -> None:
             k: decode(v) if v is not None else None for k, v in zip(keys, raw_values, strict=True)
         }
     counts = {key: results[2 * i] for i, (key, _ttl) in enumerate(counters)}
-    setattr(request, BATCH_ATTRIBUTE, Batch(values=values, counts=counts))
+    setattr(request, BATCH_ATTRIBUTE, Batch(values=values, counts=counts, mark=mark))
 
 
 def batched_count(request, key):
@@ -305,8 +406,11 @@ def batched_count(request, key):
     return batch.counts.get(key) if batch is not None else None
 
 
-def _batched_values(request, keys):
+def _batched_values(request, family, keys):
+    """The batch's values for these keys of `family`, or None: read them yourself."""
     batch = getattr(request, BATCH_ATTRIBUTE, None)
     if batch is None or any(key not in batch.values for key in keys):
+        return None
+    if not _still_current(family, batch.mark):
         return None
     return {key: batch.values[key] for key in keys if batch.values[key] is not None}

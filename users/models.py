@@ -60,3 +60,41 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
+
+
+class ReadOnlyUserError(TypeError):
+    """Raised by an attempt to save or delete the user that authentication built."""
+
+
+class CachedUser(User):
+    """The signed-in user as bearer authentication builds it from cached fields: read-only.
+
+    It is a User for everything that reads it (permissions, serializers, `isinstance`,
+    equality by pk), but it was never loaded as a whole row: saving it would write the
+    uncached columns (the password hash, `last_login`, `post_count`) from whatever it
+    holds. So save() and delete() refuse; change a user through a row you load. The
+    uncached fields are deferred, as with `.only()`: reading one, or refresh_from_db(),
+    loads it from the database.
+    """
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+
+    @classmethod
+    def from_fields(cls, fields: dict, using: str = "default") -> "CachedUser":
+        """The user these cached fields describe, the others left to load on access."""
+        names = [f.attname for f in cls._meta.concrete_fields if f.attname in fields]
+        return cls.from_db(using, names, [fields[name] for name in names])
+
+    def _refuse(self, action: str):
+        raise ReadOnlyUserError(
+            f"request.user (user {self.pk}) was built from cached fields and cannot be "
+            f"{action}: load it with User.objects.get(pk={self.pk}) to change it."
+        )
+
+    def save(self, *args, **kwargs):
+        self._refuse("saved")
+
+    def delete(self, *args, **kwargs):
+        self._refuse("deleted")

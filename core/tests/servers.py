@@ -36,18 +36,30 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    """A throwaway redis-server on its own port, owned by one test."""
+    """A throwaway redis-server on its own port, owned by one test.
 
-    def __init__(self, port: int):
+    With `directory`, it keeps its data in `directory/dump.rdb`, written only when asked
+    (`save`, or `snapshot` to keep a copy) and read back when it starts: `restore`
+    restarts it from an older snapshot, as an operator's restore or a failover to a
+    replica that missed the latest writes would.
+    """
+
+    DUMP = "dump.rdb"
+
+    def __init__(self, port: int, directory: Path | None = None):
         self.port = port
+        self.directory = directory
         self.process = None
 
     def start(self):
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for these tests"
+        storage = []
+        if self.directory:
+            storage = ["--dir", str(self.directory), "--dbfilename", self.DUMP]
         self.process = subprocess.Popen(  # noqa: S603 - a fixed local binary
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--logfile", os.devnull],
+            + ["--appendonly", "no", "--logfile", os.devnull, *storage],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -56,9 +68,13 @@ class PrivateRedis:
             try:
                 client.ping()
                 return
-            except redis.ConnectionError:
+            except (redis.ConnectionError, redis.BusyLoadingError):
                 time.sleep(0.05)
         raise RuntimeError("private redis-server did not start")
+
+    def client(self, db: int = 0) -> redis.Redis:
+        """A plain client of this server, to look at or change its keys directly."""
+        return redis.Redis(port=self.port, db=db, socket_timeout=5)
 
     def kill(self):
         self.process.kill()
@@ -69,6 +85,24 @@ class PrivateRedis:
 
     def thaw(self):
         self.process.send_signal(signal.SIGCONT)
+
+    def flush(self):
+        """Lose every key, as a restart without persistence does."""
+        self.client().flushall()
+
+    def snapshot(self, path: Path) -> Path:
+        """SAVE now and keep a copy of the dump at `path`."""
+        assert self.directory, "start it with a directory to take snapshots"
+        self.client().save()
+        shutil.copyfile(self.directory / self.DUMP, path)
+        return path
+
+    def restore(self, path: Path) -> None:
+        """Kill the server and start it again from the snapshot at `path`."""
+        self.thaw()
+        self.kill()
+        shutil.copyfile(path, self.directory / self.DUMP)
+        self.start()
 
 
 BASE_DIR = Path(__file__).resolve().parents[2]

@@ -39,6 +39,10 @@ def test_an_unrouted_path_is_a_json_404(client):
     assert response.json() == {"detail": "Not found."}
 
 
+# Passes the secret-key rule (core.secret_key): long, varied, never published.
+STRONG_KEY = "tests-only-strong-key-9f8e7d6c5b4a39281706f5e4d3c2b1a0zyxwvu"
+
+
 def settings_env(**variables):
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"}}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -75,3 +79,33 @@ def test_refuses_to_start_with_a_published_or_weak_key_when_debug_is_off(key, pr
 def test_debug_mode_takes_any_key():
     env = settings_env(DJANGO_DEBUG="1", DJANGO_SECRET_KEY="change-me")
     assert manage("check", env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "USER_FIELDS_MAX_AGE",
+            "31",
+            "USER_FIELDS_MAX_AGE=31 is outside 0..30: a removed right (deactivation, "
+            "demotion, deletion) must stop working within 30 seconds.",
+        ),
+        (
+            "USER_FIELDS_MAX_AGE",
+            "-1",
+            "USER_FIELDS_MAX_AGE=-1 is outside 0..30: a removed right (deactivation, "
+            "demotion, deletion) must stop working within 30 seconds.",
+        ),
+        (
+            "USER_CACHE_TTL",
+            "300",
+            "USER_CACHE_TTL is no longer read: unset it and set USER_FIELDS_MAX_AGE "
+            "(seconds, at most 30) if the default of 30 does not suit you.",
+        ),
+    ],
+)
+def test_refuses_to_start_with_a_user_fields_bound_over_30_seconds(variable, value, message):
+    env = settings_env(**{variable: value}, DJANGO_SECRET_KEY=STRONG_KEY)
+    result = manage("check", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [message]

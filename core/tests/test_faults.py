@@ -17,12 +17,22 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
+from core import cache as api_cache
 from posts.models import Post
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
+from users.user_fields import user_fields_key
 
 from .figures import record
-from .servers import Gunicorn, PrivateRedis, TcpProxy, fetch, free_port, service_env
+from .servers import (
+    Gunicorn,
+    PrivateRedis,
+    TcpProxy,
+    fetch,
+    free_port,
+    point_cache_at,
+    service_env,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -259,3 +269,54 @@ def test_database_cut_is_a_fast_json_503_and_recovers_without_a_restart(tmp_path
         proxy.stop()
     assert "Traceback" not in log
     record("faults", requests=sent)
+
+
+def test_a_removed_right_stops_at_once_and_a_restored_snapshot_brings_it_back_only_briefly(
+    tmp_path, settings
+):
+    """Two gunicorn workers, a real clock: at once while Redis works, then the bound."""
+    max_age = 6
+    staff = UserFactory(is_staff=True)
+    headers = {**bearer(staff), "Content-Type": "application/json"}
+    redis = PrivateRedis(free_port(), directory=tmp_path)
+    redis.start()
+    point_cache_at(settings, redis.port)  # this process's writes invalidate there
+    env = api_env(
+        REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        CACHE_BREAKER_SECONDS="0.5",
+        USER_FIELDS_MAX_AGE=str(max_age),
+    )
+
+    def statuses(count=8):
+        """POST /users with an empty body: 400 for staff (nothing written), else 401."""
+        return {fetch(f"{server.base}/users", headers, b"{}", timeout=15)[0] for _ in range(count)}
+
+    try:
+        with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+            read_from = time.time()
+            assert statuses() == {400}
+            snapshot = redis.snapshot(tmp_path / "before-deactivation.rdb")
+            snapshot_at = time.time()  # every entry in the snapshot was read before
+
+            staff.is_active = False
+            staff.save()  # autocommit: the invalidation is sent on save
+            assert statuses() == {401}  # at once, on whichever worker answers
+
+            redis.restore(snapshot)
+            record("faults", redis_restores=1)
+            # The old generation and the old fields are back: without the age bound,
+            # workers would trust them again for as long as they stay in Redis.
+            generation, entry = cache.get(user_fields_key(staff.pk))
+            assert cache.get(api_cache._generation_key(api_cache.user_family(staff.pk))) == (
+                generation
+            )
+            assert entry["fields"]["is_active"] is True
+            assert read_from <= entry["read_at"] <= snapshot_at
+
+            time.sleep(max(0.0, snapshot_at + max_age + 0.2 - time.time()))
+            assert statuses(12) == {401}
+            log = (tmp_path / "gunicorn.log").read_text()
+    finally:
+        if redis.process.poll() is None:
+            redis.kill()
+    assert "Traceback" not in log
