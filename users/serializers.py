@@ -2,8 +2,11 @@
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from . import services
 from .models import User
@@ -67,6 +70,21 @@ class RegisterSerializer(UserCreateSerializer):
     password = serializers.CharField(
         write_only=True, required=True, max_length=128, style={"input_type": "password"}
     )
+
+
+@extend_schema_serializer(component_name="TokenRefresh")  # simplejwt's own name
+class TokenRefreshRotateSerializer(TokenRefreshSerializer):
+    """A refresh token for a new pair; a deleted or deactivated user's token is a 401."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except (User.DoesNotExist, exceptions.AuthenticationFailed):
+            # simplejwt 5.5.1 lets DoesNotExist escape (a 500) and refuses an inactive
+            # user with a bare `{"detail"}`; every other dead token is a 401 with a code.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
 
 
 class UserStatsSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from .filters import UserFilterSet
 from .permissions import UserAccess
 from .serializers import (
     RegisterSerializer,
+    TokenRefreshRotateSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserStatsSerializer,
@@ -102,5 +103,6 @@ class TokenObtainView(TokenObtainPairView):
 class TokenRefreshRotateView(TokenRefreshView):
     """Trade a refresh token for a new pair; the used one is blacklisted."""
 
+    serializer_class = TokenRefreshRotateSerializer
     throttle_classes = [AuthEndpointThrottle]
     schema_extra_error_codes = ("401",)

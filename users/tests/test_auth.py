@@ -178,6 +178,25 @@ class TestRefresh:
         response = api_client.post("/auth/token/refresh", {"refresh": tokens["access"]})
         assert response.status_code == 401
 
+    def test_refresh_token_of_a_deleted_user_is_401_like_any_dead_token(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        user.delete()
+        response = api_client.post("/auth/token/refresh", {"refresh": tokens["refresh"]})
+        assert response.status_code == 401
+        garbage = api_client.post("/auth/token/refresh", {"refresh": "not.a.token"})
+        assert set(response.json()) == set(garbage.json()) == {"detail", "code"}
+        assert response["WWW-Authenticate"] == garbage["WWW-Authenticate"]
+        assert response.json()["code"] == "no_active_account"
+
+    def test_refresh_token_of_a_deactivated_user_is_401(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        user.is_active = False
+        user.save()
+        response = api_client.post("/auth/token/refresh", {"refresh": tokens["refresh"]})
+        assert response.status_code == 401
+        assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == "no_active_account"
+
 
 class TestTokenValidity:
     def test_expired_access_token_is_401(self, user):
