@@ -9,7 +9,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from core import cache as api_cache
 from core.filtering import ListFiltersOnlyMixin
 from core.pages import CachedResponseMixin
-from core.throttling import AuthEndpointThrottle, SignedInUserThrottle
+from core.throttling import AuthEndpointThrottle
 
 from . import selectors, services
 from .filters import UserFilterSet
@@ -71,11 +71,16 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
 
 @extend_schema(responses={201: UserSerializer})
 class RegisterView(generics.CreateAPIView):
-    """Sign up: anyone may create their own account, with a password."""
+    """Sign up: anyone may create their own account, with a password.
+
+    Credentials are not read (a token sent here is ignored), and the limit is per
+    client address for everyone, signed in or not.
+    """
 
     serializer_class = RegisterSerializer
+    authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [AuthEndpointThrottle, SignedInUserThrottle]
+    throttle_classes = [AuthEndpointThrottle]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

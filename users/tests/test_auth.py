@@ -339,6 +339,43 @@ class TestThrottling:
         ]
         assert statuses == [400, 400, 400, 429]
 
+    def test_a_bearer_token_does_not_lift_the_sign_up_limit(self, api_client, user, low_rates):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        responses = [
+            api_client.post(
+                "/auth/register",
+                {"name": "A", "email": f"new{i}@x.io", "password": STRONG_PASSWORD},
+                format="json",
+            )
+            for i in range(4)
+        ]
+        assert [r.status_code for r in responses] == [201, 201, 201, 429]
+        assert 1 <= int(responses[-1]["Retry-After"]) <= 60
+        assert User.objects.filter(email__startswith="new").count() == 3
+
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/auth/token", {"email": "a@x.io", "password": "wrong-pass"}),
+            ("/auth/token/refresh", {"refresh": "not.a.token"}),
+        ],
+    )
+    def test_a_bearer_token_does_not_lift_the_sign_in_limit(
+        self, api_client, user, low_rates, path, body
+    ):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        statuses = [api_client.post(path, body, format="json").status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+    def test_sign_up_ignores_credentials_even_broken_ones(self, api_client):
+        api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+        response = api_client.post(
+            "/auth/register",
+            {"name": "A", "email": "a@x.io", "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 201
+
     def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(
         self, api_client, user, low_rates
     ):
