@@ -1,5 +1,6 @@
 """Hostile request bodies: too large, not JSON, wrong JSON types, NUL bytes, lone
-surrogates and control characters. Every answer is JSON and none is a 5xx."""
+surrogates and control characters; hostile query strings. Every answer is JSON and
+none is a 5xx."""
 
 import json
 
@@ -115,6 +116,23 @@ def test_bad_user_ids_in_a_post_body_are_400_on_user_id(staff_client, value):
     assert response.status_code == 400
     assert list(response.json()) == ["user_id"]
     assert not Post.objects.exists()
+
+
+# What int() or Django's IntegerField would take, and a strict integer does not.
+LOOSE_INTEGERS = {
+    "decimal point": "1.0",
+    "plus sign": "+1",
+    "leading space": " 1",
+    "trailing space": "1 ",
+    "trailing newline": "1\n",
+    "underscore": "1_0",
+    "hexadecimal": "0x1",
+    "full-width digit": "\uff11",
+    "arabic-indic digit": "\u0661",
+    "past 64 bits": str(2**63),
+    "negative": "-1",
+    "negative zero": "-0",
+}
 
 
 HOSTILE_STRINGS = {

@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.tests.test_parsers import LOOSE_INTEGERS
 from posts.models import Post
 from users.models import User
 from users.tests.factories import UserFactory
@@ -271,3 +272,18 @@ class TestHostileInput:
             assert response.status_code == 400
             assert list(response.json()) == ["user_id"]
         assert member_client.get(path, {"user_id": 2**63 - 1}).json()["count"] == 0
+
+    @pytest.mark.parametrize("value", LOOSE_INTEGERS.values(), ids=LOOSE_INTEGERS.keys())
+    @pytest.mark.parametrize("path", ["/posts", "/posts/stats"])
+    def test_a_user_id_not_in_plain_digits_is_400(self, member_client, path, value):
+        response = member_client.get(path, {"user_id": value})
+        assert response.status_code == 400
+        assert list(response.json()) == ["user_id"]
+
+    @pytest.mark.parametrize("path", ["/posts", "/posts/stats"])
+    def test_an_empty_user_id_is_no_filter(self, member_client, user, path):
+        PostFactory(user=user)
+        PostFactory()
+        response = member_client.get(path, {"user_id": ""})
+        assert response.status_code == 200
+        assert response.json()["count"] == 2

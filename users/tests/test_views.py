@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.tests.test_parsers import LOOSE_INTEGERS
 from users.models import User
 
 from .factories import UserFactory
@@ -377,6 +378,15 @@ class TestHostileInput:
         assert largest.status_code == 200
         assert largest.json()["results"] == []
         assert staff_client.get("/users", {"skip": 2**63}).status_code == 400
+
+    @pytest.mark.parametrize(
+        "value", [*LOOSE_INTEGERS.values(), ""], ids=[*LOOSE_INTEGERS, "empty"]
+    )
+    @pytest.mark.parametrize("param", ["skip", "limit"])
+    def test_skip_and_limit_not_in_plain_digits_are_400(self, staff_client, param, value):
+        response = staff_client.get("/users", {param: value})
+        assert response.status_code == 400
+        assert list(response.json()) == [param]
 
     @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**64, 10**30])
     @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
