@@ -25,6 +25,11 @@ class SkipLimitPagination(LimitOffsetPagination):
     limit_field = StrictIntegerField(min_value=1, max_value=max_limit, required=False)
     offset_field = StrictIntegerField(min_value=0, max_value=MAX_SKIP, required=False)
 
+    @property
+    def query_params(self) -> tuple[str, str]:
+        """The query parameters this paginator reads."""
+        return (self.offset_query_param, self.limit_query_param)
+
     def get_limit(self, request):
         return integer_query_param(
             request.query_params, self.limit_query_param, self.default_limit, self.limit_field

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core import cache as api_cache
-from core.filtering import ListFiltersOnlyMixin
+from core.filtering import KnownQueryParamsMixin
 from core.pages import CachedResponseMixin
 from core.throttling import AuthEndpointThrottle
 
@@ -23,7 +23,7 @@ from .serializers import (
 )
 
 
-class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
+class UserViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on users, `search` (the filtered list) and `stats`; reads (one user too) cached."""
 
     queryset = selectors.user_list()

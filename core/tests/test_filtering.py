@@ -1,4 +1,5 @@
-"""Query-string parsing: the one strict integer that ids, `skip` and `limit` share."""
+"""Query-string parsing: the one strict integer that ids, `skip` and `limit` share, and
+no parameter an action does not read."""
 
 import pytest
 from django import forms
@@ -6,6 +7,7 @@ from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from core.filtering import INT64_MAX, INT64_MIN, StrictIntegerField, integer_query_param
+from posts.tests.factories import PostFactory
 
 from .test_parsers import LOOSE_INTEGERS
 
@@ -57,3 +59,77 @@ class TestIntegerQueryParam:
         with pytest.raises(ValidationError) as refused:
             self.read(query)
         assert list(refused.value.detail) == ["n"]
+
+
+@pytest.mark.django_db
+class TestKnownQueryParams:
+    """Each GET action of the viewsets reads its own parameters and refuses the rest."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/users?skip=0&limit=1&name=a&created_after=2025-01-01&format=json",
+            "/users/search?skip=0&limit=1&name=a&created_after=2025-01-01",
+            "/users/stats?format=json",
+            "/users/{user}?format=json",
+            "/posts?user_id={user}&skip=0&limit=1&format=json",
+            "/posts/stats?user_id={user}&skip=0&limit=1",
+            "/posts/{post}?format=json",
+        ],
+    )
+    def test_what_an_action_reads_is_accepted(self, member_client, user, url):
+        post = PostFactory(user=user)
+        response = member_client.get(url.format(user=user.pk, post=post.pk))
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize(
+        ("url", "param"),
+        [
+            ("/users?page=2", "page"),
+            ("/users?offset=2", "offset"),
+            ("/users?user_id=1", "user_id"),
+            ("/users/search?q=a", "q"),
+            ("/users/stats?skip=0", "skip"),
+            ("/users/stats?name=a", "name"),
+            ("/users/{user}?name=a", "name"),
+            ("/users/{user}?limit=1", "limit"),
+            ("/posts?name=a", "name"),
+            ("/posts/stats?created_after=2025-01-01", "created_after"),
+            ("/posts/{post}?user_id=1", "user_id"),
+            ("/posts?USER_ID=1", "USER_ID"),
+            ("/posts?user_id[]=1", "user_id[]"),
+        ],
+    )
+    def test_anything_else_is_400_keyed_on_it(self, member_client, user, url, param):
+        post = PostFactory(user=user)
+        response = member_client.get(url.format(user=user.pk, post=post.pk))
+        assert response.status_code == 400
+        assert response.json() == {param: ["Unknown query parameter."]}
+
+    def test_every_offending_parameter_is_named(self, member_client):
+        response = member_client.get("/posts?a=1&skip=0&skip=1&b=2&b=3&limit=5")
+        assert response.status_code == 400
+        assert response.json() == {
+            "a": ["Unknown query parameter."],
+            "b": ["Unknown query parameter."],
+            "skip": ["Query parameter given more than once."],
+        }
+
+    @pytest.mark.parametrize(
+        "path", ["/users", "/users/search", "/users/stats", "/users/{user}", "/posts/stats"]
+    )
+    def test_the_browsable_api_still_works(self, member_client, user, path):
+        response = member_client.get(path.format(user=user.pk), {"format": "api"})
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/html")
+
+    def test_the_browsable_api_filter_form_with_empty_fields_still_works(self, member_client):
+        response = member_client.get("/users/search?name=&created_after=&format=api")
+        assert response.status_code == 200
+
+    def test_credentials_are_checked_before_the_query(self, api_client):
+        assert api_client.get("/users?x=1").status_code == 401
+
+    def test_writes_are_not_concerned(self, member_client):
+        response = member_client.post("/posts?x=1", {"title": "T", "content": "C"}, format="json")
+        assert response.status_code == 201

@@ -135,6 +135,58 @@ LOOSE_INTEGERS = {
 }
 
 
+READ_PATHS = [
+    "/users",
+    "/users/search",
+    "/users/stats",
+    "/users/{user}",
+    "/posts",
+    "/posts/stats",
+    "/posts/{post}",
+]
+
+# Query strings naming a parameter no read endpoint takes, each a 400 keyed on it.
+UNKNOWN_QUERY_PARAMS = {
+    "empty name": ("=1", ""),
+    "no value": ("x", "x"),
+    "nul": ("%00=1", "\u0000"),
+    "lone surrogate bytes": ("%ED%A0%80=1", "\ufffd" * 3),
+    "not utf-8": ("%FF=1", "\ufffd"),
+    "long name": ("x" * 10_000 + "=1", "x" * 10_000),
+    "sql": ("1%27%20OR%201=1", "1' OR 1"),
+    "brackets": ("user_id[]=1", "user_id[]"),
+    "another letter case": ("SKIP=1", "SKIP"),
+    "trailing space": ("skip%20=1", "skip "),
+}
+
+
+def get_raw(client, path):
+    response = client.get(path)
+    record("hostile_input", bad_inputs=1)
+    assert response.status_code < 500, response.content
+    assert response["Content-Type"] == "application/json"
+    return response
+
+
+@pytest.mark.parametrize(
+    ("query", "name"), UNKNOWN_QUERY_PARAMS.values(), ids=UNKNOWN_QUERY_PARAMS.keys()
+)
+def test_unknown_query_parameters_are_400_on_every_read(member_client, user, own_post, query, name):
+    for path in READ_PATHS:
+        url = path.format(user=user.pk, post=own_post.pk)
+        response = get_raw(member_client, f"{url}?{query}")
+        assert response.status_code == 400, url
+        assert response.json() == {name: ["Unknown query parameter."]}, url
+
+
+def test_a_repeated_query_parameter_is_400_on_every_read(member_client, user, own_post):
+    for path in READ_PATHS:
+        url = path.format(user=user.pk, post=own_post.pk)
+        response = get_raw(member_client, f"{url}?format=json&format=json")
+        assert response.status_code == 400, url
+        assert response.json() == {"format": ["Query parameter given more than once."]}
+
+
 HOSTILE_STRINGS = {
     "nul": "a\u0000b",
     "lone high surrogate": "a\ud800b",

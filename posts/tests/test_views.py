@@ -260,9 +260,9 @@ class TestHostileInput:
     @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**64, 10**30])
     @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
     def test_ids_past_64_bits_in_the_path_are_404(self, staff_client, method, pk):
-        response = getattr(staff_client, method)(
-            f"/posts/{pk}", {"title": "T", "content": "C"}, format="json"
-        )
+        # A GET sends its data as a query string, which one object does not take.
+        data = {"title": "T", "content": "C"} if method != "get" else None
+        response = getattr(staff_client, method)(f"/posts/{pk}", data, format="json")
         assert response.status_code == 404
 
     @pytest.mark.parametrize("path", ["/posts", "/posts/stats"])

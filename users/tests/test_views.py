@@ -391,8 +391,8 @@ class TestHostileInput:
     @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 2**64, 10**30])
     @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
     def test_ids_past_64_bits_in_the_path_are_404(self, staff_client, method, pk):
-        response = getattr(staff_client, method)(
-            f"/users/{pk}", {"name": "N", "email": "n@x.io"}, format="json"
-        )
+        # A GET sends its data as a query string, which one object does not take.
+        data = {"name": "N", "email": "n@x.io"} if method != "get" else None
+        response = getattr(staff_client, method)(f"/users/{pk}", data, format="json")
         assert response.status_code == 404
         assert "detail" in response.json()
