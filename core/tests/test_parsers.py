@@ -187,6 +187,15 @@ def test_a_repeated_query_parameter_is_400_on_every_read(member_client, user, ow
         assert response.json() == {"format": ["Query parameter given more than once."]}
 
 
+def test_more_query_parameters_than_django_parses_is_a_json_400(member_client):
+    # Django refuses to parse over DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) of them.
+    query = "&".join(f"x{i}=1" for i in range(1_001))
+    for path in ["/users", "/posts/stats", "/auth/me"]:
+        response = get_raw(member_client, f"{path}?{query}")
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Bad request."}
+
+
 HOSTILE_STRINGS = {
     "nul": "a\u0000b",
     "lone high surrogate": "a\ud800b",
