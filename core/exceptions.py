@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import status
@@ -14,6 +14,7 @@ logger = logging.getLogger("core.errors")
 INTERNAL_ERROR = {"detail": "Internal server error."}
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly."}
 TOO_LARGE = {"detail": "Request body too large."}
+BAD_REQUEST = {"detail": "Bad request."}
 
 
 def api_exception_handler(exc, context):
@@ -25,6 +26,11 @@ def api_exception_handler(exc, context):
         # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (by its
         # Content-Length, before reading it); that is the client's doing, not a 500.
         return Response(TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's verdict on a hostile request (for example more query parameters than
+        # DATA_UPLOAD_MAX_NUMBER_FIELDS): the 400 Django itself gives outside a view.
+        logger.warning("suspicious request: %s", exc.__class__.__name__)
+        return Response(BAD_REQUEST, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # Connection-level failures (PostgreSQL down or restarting) are temporary.
         logger.error("database unavailable: %s", exc.__class__.__name__)
@@ -38,7 +44,7 @@ def api_exception_handler(exc, context):
 
 def bad_request(request, exception=None):
     """Django's 400 handler (for example a disallowed Host header), as JSON."""
-    return JsonResponse({"detail": "Bad request."}, status=400)
+    return JsonResponse(BAD_REQUEST, status=400)
 
 
 def permission_denied(request, exception=None):

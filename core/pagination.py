@@ -1,14 +1,12 @@
 """The API's one pagination style: `skip`/`limit`, validated strictly."""
 
-import re
-
 from django.db.models import Subquery
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
-_INTEGER = re.compile(r"-?[0-9]{1,20}")
+from core.filtering import INT64_MAX, StrictIntegerField, integer_query_param
+
 # PostgreSQL's OFFSET is a bigint; anything past it cannot be a page.
-MAX_SKIP = 2**63 - 1
+MAX_SKIP = INT64_MAX
 
 
 class SkipLimitPagination(LimitOffsetPagination):
@@ -23,13 +21,24 @@ class SkipLimitPagination(LimitOffsetPagination):
     default_limit = 10
     max_limit = 100
 
+    # Built once: a form field costs more to build than to use, and cleaning is stateless.
+    limit_field = StrictIntegerField(min_value=1, max_value=max_limit, required=False)
+    offset_field = StrictIntegerField(min_value=0, max_value=MAX_SKIP, required=False)
+
+    @property
+    def query_params(self) -> tuple[str, str]:
+        """The query parameters this paginator reads."""
+        return (self.offset_query_param, self.limit_query_param)
+
     def get_limit(self, request):
-        return _parse_bounded_int(
-            request.query_params, self.limit_query_param, self.default_limit, 1, self.max_limit
+        return integer_query_param(
+            request.query_params, self.limit_query_param, self.default_limit, self.limit_field
         )
 
     def get_offset(self, request):
-        return _parse_bounded_int(request.query_params, self.offset_query_param, 0, 0, MAX_SKIP)
+        return integer_query_param(
+            request.query_params, self.offset_query_param, 0, self.offset_field
+        )
 
     def get_schema_operation_parameters(self, view):
         """DRF's parameters with the bounds this class enforces, so clients (and the
@@ -63,19 +72,3 @@ class SkipLimitPagination(LimitOffsetPagination):
         # then the page's own rows are fetched by primary key. Same rows, same order.
         page_ids = queryset.values_list("pk", flat=True)[window]
         return list(queryset.filter(pk__in=Subquery(page_ids)))
-
-
-def _parse_bounded_int(params, name, default, minimum, maximum):
-    """Read an integer query parameter, raising a field-keyed 400 when it is unusable."""
-    raw = params.get(name)
-    if raw is None:
-        return default
-    # Stricter than int(): no "1_000", "+1", whitespace or 5,000-digit strings.
-    if not _INTEGER.fullmatch(raw):
-        raise ValidationError({name: ["A valid integer is required."]})
-    value = int(raw)
-    if value < minimum:
-        raise ValidationError({name: [f"Ensure this value is greater than or equal to {minimum}."]})
-    if value > maximum:
-        raise ValidationError({name: [f"Ensure this value is less than or equal to {maximum}."]})
-    return value

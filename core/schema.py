@@ -13,6 +13,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from core.filtering import KnownQueryParamsMixin
+
 VERSIONED_PREFIX = "/api/{version}/"
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
@@ -85,7 +87,9 @@ class AutoSchema(SpectacularAutoSchema):
     def _error_codes(self):
         codes = []
         takes_input = self.method in {"POST", "PUT", "PATCH"} or (
-            self.method == "GET" and self._is_list_view()
+            self.method == "GET"
+            # Such views refuse unknown or repeated query parameters, one object's too.
+            and (self._is_list_view() or isinstance(self.view, KnownQueryParamsMixin))
         )
         if takes_input:
             codes.append("400")

@@ -149,13 +149,15 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
 
 
 class AuthEndpointThrottle(FixedWindowRateThrottle):
-    """Sign-up and sign-in attempts of anonymous callers, per client address."""
+    """Sign-up and sign-in attempts per client address, whoever the caller is.
+
+    The caller is deliberately not consulted: a token must not buy one account the
+    right to create accounts (or guess passwords) at the signed-in rate.
+    """
 
     scope = "auth"
 
     def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            return None
         return self.get_ident(request)
 
     def count_address(self, django_request) -> Verdict:

@@ -1,25 +1,22 @@
 """Query-string filters for post lists and the posts-per-user ranking (`?user_id=`)."""
 
 import django_filters
-from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from core.filtering import INT64_MAX, StrictIntegerField
 from users.models import User
 
 from .models import Post
 
-BIGINT_MAX = 2**63 - 1
 
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": INT64_MAX})
 class IdFilter(django_filters.Filter):
-    """A positive 64-bit id; anything else (`1.5`, `abc`, 2**64) is a 400."""
+    """A positive 64-bit id in plain digits; anything else (`1.0`, `+1`, 2**63) is a 400."""
 
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(*args, **kwargs)
 
 

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
 from core import cache as api_cache
-from core.filtering import ListFiltersOnlyMixin
+from core.filtering import KnownQueryParamsMixin
 from core.pages import CachedResponseMixin
 
 from . import selectors, services
@@ -15,7 +15,7 @@ from .permissions import PostAccess, may_write_posts_of
 from .serializers import PostCountSerializer, PostSerializer
 
 
-class PostViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
+class PostViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on posts, filtered by `user_id`, and the posts-per-user `stats`; reads cached."""
 
     serializer_class = PostSerializer

@@ -8,9 +8,10 @@ from drf_spectacular.contrib.rest_framework_simplejwt import (
     TokenRefreshSerializerExtension,
 )
 from drf_spectacular.utils import extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import Throttled
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
@@ -113,7 +114,10 @@ class SignInSerializerSchema(TokenObtainPairSerializerExtension):
 # The schema keeps simplejwt's component name: clients generated from it stay the same.
 @extend_schema_serializer(component_name="TokenRefresh")
 class RefreshTokenRotationSerializer(TokenRefreshSerializer):
-    """A refresh token traded for a new pair; each refresh token can be used once."""
+    """A refresh token traded for a new pair; each refresh token can be used once.
+
+    A deleted or deactivated user's token is a 401 like any other dead token.
+    """
 
     token_class = SingleUseRefreshToken
 
@@ -121,8 +125,15 @@ class RefreshTokenRotationSerializer(TokenRefreshSerializer):
         # Of concurrent refreshes of one token exactly one wins (SingleUseRefreshToken).
         # The blacklisting and the successor's record share one transaction, so a
         # failure in between leaves the old token usable, not the client without one.
-        with transaction.atomic():
-            return super().validate(attrs)
+        try:
+            with transaction.atomic():
+                return super().validate(attrs)
+        except (User.DoesNotExist, exceptions.AuthenticationFailed):
+            # simplejwt 5.5.1 lets DoesNotExist escape (a 500) and refuses an inactive
+            # user with a bare `{"detail"}`; every other dead token is a 401 with a code.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
 
 
 class RefreshTokenRotationSerializerSchema(TokenRefreshSerializerExtension):

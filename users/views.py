@@ -7,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core import cache as api_cache
-from core.filtering import ListFiltersOnlyMixin
+from core.filtering import KnownQueryParamsMixin
 from core.pages import CachedResponseMixin
-from core.throttling import AuthEndpointThrottle, SignedInUserThrottle
+from core.throttling import AuthEndpointThrottle
 
 from . import selectors, services
 from .filters import UserFilterSet
@@ -24,7 +24,7 @@ from .serializers import (
 )
 
 
-class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewSet):
+class UserViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelViewSet):
     """CRUD on users, `search` (the filtered list) and `stats`; reads (one user too) cached."""
 
     queryset = selectors.user_list()
@@ -72,11 +72,16 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
 
 @extend_schema(responses={201: UserSerializer})
 class RegisterView(generics.CreateAPIView):
-    """Sign up: anyone may create their own account, with a password."""
+    """Sign up: anyone may create their own account, with a password.
+
+    Credentials are not read (a token sent here is ignored), and the limit is per
+    client address for everyone, signed in or not.
+    """
 
     serializer_class = RegisterSerializer
+    authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [AuthEndpointThrottle, SignedInUserThrottle]
+    throttle_classes = [AuthEndpointThrottle]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -100,6 +100,62 @@ class TestHitsAndMisses:
         assert b"<html" in response.content.lower()
 
 
+class TestQueryStringsCannotGrowTheCache:
+    """Each distinct query string would be a page of its own: only what a view reads
+    may vary, and only once."""
+
+    @pytest.fixture
+    def unthrottled(self, settings):
+        # No throttle counters, whose keys change with the clock's minute.
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"auth": None, "user": None},
+        }
+
+    def cached_keys(self):
+        return set(get_redis_connection("default").keys("*"))
+
+    def test_a_thousand_unknown_parameters_are_400_and_store_nothing(
+        self, member_client, data, unthrottled
+    ):
+        paths = ["/users/stats", "/users"]
+        for path in paths:  # their pages and generations exist already
+            assert member_client.get(path).status_code == 200
+        before = self.cached_keys()
+        answers = {}
+        for path in paths:
+            for i in range(1000):
+                response = member_client.get(path, {f"x{i}": "1"})
+                answers[(path, i)] = (response.status_code, response.json())
+        assert self.cached_keys() - before == set()
+        assert answers == {
+            (path, i): (400, {f"x{i}": ["Unknown query parameter."]})
+            for path in paths
+            for i in range(1000)
+        }
+
+    @pytest.mark.parametrize(
+        ("path", "param", "value"),
+        [
+            ("/users", "skip", "0"),
+            ("/users/search", "name", "a"),
+            ("/users/stats", "format", "json"),
+            ("/posts", "user_id", "{user}"),
+            ("/posts/stats", "limit", "5"),
+        ],
+    )
+    def test_a_repeated_parameter_is_400_and_stores_nothing(
+        self, member_client, data, unthrottled, path, param, value
+    ):
+        assert member_client.get(path).status_code == 200
+        before = self.cached_keys()
+        for repeats in range(2, 100):
+            response = member_client.get(path, {param: [value.format(user=data.pk)] * repeats})
+            assert response.status_code == 400
+            assert response.json() == {param: ["Query parameter given more than once."]}
+        assert self.cached_keys() == before
+
+
 class TestConditionalRequests:
     @pytest.mark.parametrize("warm", [False, True])
     def test_matching_if_none_match_is_304_without_body(self, member_client, data, warm):

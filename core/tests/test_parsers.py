@@ -1,5 +1,6 @@
 """Hostile request bodies: too large, not JSON, wrong JSON types, NUL bytes, lone
-surrogates and control characters. Every answer is JSON and none is a 5xx."""
+surrogates and control characters; hostile query strings. Every answer is JSON and
+none is a 5xx."""
 
 import json
 
@@ -115,6 +116,84 @@ def test_bad_user_ids_in_a_post_body_are_400_on_user_id(staff_client, value):
     assert response.status_code == 400
     assert list(response.json()) == ["user_id"]
     assert not Post.objects.exists()
+
+
+# What int() or Django's IntegerField would take, and a strict integer does not.
+LOOSE_INTEGERS = {
+    "decimal point": "1.0",
+    "plus sign": "+1",
+    "leading space": " 1",
+    "trailing space": "1 ",
+    "trailing newline": "1\n",
+    "underscore": "1_0",
+    "hexadecimal": "0x1",
+    "full-width digit": "\uff11",
+    "arabic-indic digit": "\u0661",
+    "past 64 bits": str(2**63),
+    "negative": "-1",
+    "negative zero": "-0",
+}
+
+
+READ_PATHS = [
+    "/users",
+    "/users/search",
+    "/users/stats",
+    "/users/{user}",
+    "/posts",
+    "/posts/stats",
+    "/posts/{post}",
+]
+
+# Query strings naming a parameter no read endpoint takes, each a 400 keyed on it.
+UNKNOWN_QUERY_PARAMS = {
+    "empty name": ("=1", ""),
+    "no value": ("x", "x"),
+    "nul": ("%00=1", "\u0000"),
+    "lone surrogate bytes": ("%ED%A0%80=1", "\ufffd" * 3),
+    "not utf-8": ("%FF=1", "\ufffd"),
+    "long name": ("x" * 10_000 + "=1", "x" * 10_000),
+    "sql": ("1%27%20OR%201=1", "1' OR 1"),
+    "brackets": ("user_id[]=1", "user_id[]"),
+    "another letter case": ("SKIP=1", "SKIP"),
+    "trailing space": ("skip%20=1", "skip "),
+}
+
+
+def get_raw(client, path):
+    response = client.get(path)
+    record("hostile_input", bad_inputs=1)
+    assert response.status_code < 500, response.content
+    assert response["Content-Type"] == "application/json"
+    return response
+
+
+@pytest.mark.parametrize(
+    ("query", "name"), UNKNOWN_QUERY_PARAMS.values(), ids=UNKNOWN_QUERY_PARAMS.keys()
+)
+def test_unknown_query_parameters_are_400_on_every_read(member_client, user, own_post, query, name):
+    for path in READ_PATHS:
+        url = path.format(user=user.pk, post=own_post.pk)
+        response = get_raw(member_client, f"{url}?{query}")
+        assert response.status_code == 400, url
+        assert response.json() == {name: ["Unknown query parameter."]}, url
+
+
+def test_a_repeated_query_parameter_is_400_on_every_read(member_client, user, own_post):
+    for path in READ_PATHS:
+        url = path.format(user=user.pk, post=own_post.pk)
+        response = get_raw(member_client, f"{url}?format=json&format=json")
+        assert response.status_code == 400, url
+        assert response.json() == {"format": ["Query parameter given more than once."]}
+
+
+def test_more_query_parameters_than_django_parses_is_a_json_400(member_client):
+    # Django refuses to parse over DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) of them.
+    query = "&".join(f"x{i}=1" for i in range(1_001))
+    for path in ["/users", "/posts/stats", "/auth/me"]:
+        response = get_raw(member_client, f"{path}?{query}")
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Bad request."}
 
 
 HOSTILE_STRINGS = {

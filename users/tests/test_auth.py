@@ -183,6 +183,25 @@ class TestRefresh:
         response = api_client.post("/auth/token/refresh", {"refresh": tokens["access"]})
         assert response.status_code == 401
 
+    def test_refresh_token_of_a_deleted_user_is_401_like_any_dead_token(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        user.delete()
+        response = api_client.post("/auth/token/refresh", {"refresh": tokens["refresh"]})
+        assert response.status_code == 401
+        garbage = api_client.post("/auth/token/refresh", {"refresh": "not.a.token"})
+        assert set(response.json()) == set(garbage.json()) == {"detail", "code"}
+        assert response["WWW-Authenticate"] == garbage["WWW-Authenticate"]
+        assert response.json()["code"] == "no_active_account"
+
+    def test_refresh_token_of_a_deactivated_user_is_401(self, api_client, user):
+        tokens = sign_in(api_client, user)
+        user.is_active = False
+        user.save()
+        response = api_client.post("/auth/token/refresh", {"refresh": tokens["refresh"]})
+        assert response.status_code == 401
+        assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == "no_active_account"
+
 
 def refresh_concurrently(token: str, times: int) -> list:
     """Responses to `times` refreshes of one token, released at the same instant."""
@@ -369,6 +388,43 @@ class TestThrottling:
             for _ in range(4)
         ]
         assert statuses == [400, 400, 400, 429]
+
+    def test_a_bearer_token_does_not_lift_the_sign_up_limit(self, api_client, user, low_rates):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        responses = [
+            api_client.post(
+                "/auth/register",
+                {"name": "A", "email": f"new{i}@x.io", "password": STRONG_PASSWORD},
+                format="json",
+            )
+            for i in range(4)
+        ]
+        assert [r.status_code for r in responses] == [201, 201, 201, 429]
+        assert 1 <= int(responses[-1]["Retry-After"]) <= 60
+        assert User.objects.filter(email__startswith="new").count() == 3
+
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/auth/token", {"email": "a@x.io", "password": "wrong-pass"}),
+            ("/auth/token/refresh", {"refresh": "not.a.token"}),
+        ],
+    )
+    def test_a_bearer_token_does_not_lift_the_sign_in_limit(
+        self, api_client, user, low_rates, path, body
+    ):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        statuses = [api_client.post(path, body, format="json").status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+    def test_sign_up_ignores_credentials_even_broken_ones(self, api_client):
+        api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+        response = api_client.post(
+            "/auth/register",
+            {"name": "A", "email": "a@x.io", "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 201
 
     def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(
         self, api_client, user, low_rates
