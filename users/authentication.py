@@ -11,6 +11,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import TokenError
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from .accounts import check_not_revoked
 from .models import User
 from .user_fields import cached_user_fields
 
@@ -97,6 +98,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         user._state.db = "default"
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        check_not_revoked(validated_token, fields)
         return user
 
 

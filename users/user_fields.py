@@ -14,6 +14,7 @@ from .models import User
 # What requests need of the signed-in user. Not the password hash: it stays in the
 # database, and the cached user is never saved back.
 CACHED_FIELDS = ("id", "name", "email", "created_at", "is_staff", "is_superuser", "is_active")
+CACHED_FIELDS += ("tokens_valid_after",)  # tokens issued before: users.accounts
 
 
 def user_fields_key(user_id) -> str:

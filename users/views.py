@@ -12,6 +12,7 @@ from core.pages import CachedResponseMixin
 from core.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors, services
+from .account_serializers import RevocationCheckedTokenRefreshSerializer
 from .filters import UserFilterSet
 from .permissions import UserAccess
 from .serializers import (
@@ -102,5 +103,6 @@ class TokenObtainView(TokenObtainPairView):
 class TokenRefreshRotateView(TokenRefreshView):
     """Trade a refresh token for a new pair; the used one is blacklisted."""
 
+    serializer_class = RevocationCheckedTokenRefreshSerializer
     throttle_classes = [AuthEndpointThrottle]
     schema_extra_error_codes = ("401",)
