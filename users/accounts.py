@@ -30,6 +30,7 @@ from .models import User
 
 WRONG_PASSWORD = _("Your old password was entered incorrectly.")
 BAD_RESET_LINK = _("This password reset link is invalid, used or expired.")
+BAD_UID = _("This is not the uid of a password reset link.")
 BAD_REFRESH = _("Token is invalid or expired.")
 _MAX_PK = 2**63 - 1
 
@@ -75,11 +76,17 @@ def revoke_tokens(user_ids) -> None:
         api_cache.invalidate_on_commit(*map(api_cache.user_family, user_ids))
 
 
-def _validated_password(password: str, user: User, field: str) -> str:
+def _password_errors(password: str, user: User) -> list[str]:
     try:
         password_validation.validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from None
+        return list(exc.messages)
+    return []
+
+
+def _validated_password(password: str, user: User, field: str) -> str:
+    if errors := _password_errors(password, user):
+        raise ValidationError({field: errors})
     return password
 
 
@@ -87,9 +94,14 @@ def password_change(user_id: int, old_password: str, new_password: str) -> None:
     """Change a signed-in user's password; tokens issued before it stop working."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user_id)
+        errors = {}
         if not user.check_password(old_password):
-            raise ValidationError({"old_password": [WRONG_PASSWORD]})
-        user.set_password(_validated_password(new_password, user, "new_password"))
+            errors["old_password"] = [WRONG_PASSWORD]
+        if new_errors := _password_errors(new_password, user):
+            errors["new_password"] = new_errors
+        if errors:
+            raise ValidationError(errors)
+        user.set_password(new_password)
         user.save(update_fields=["password"])
 
 
@@ -133,12 +145,11 @@ def password_reset_confirm(uid: str, token: str, new_password: str) -> None:
     row is locked first so that two uses of one link cannot both pass the check.
     """
     pk = _user_pk_from_uid(uid)
+    if pk is None:
+        # Malformed, so not from a link of ours; whether an account exists stays unsaid.
+        raise ValidationError({"uid": [BAD_UID]})
     with transaction.atomic():
-        user = (
-            User.objects.select_for_update().filter(pk=pk, is_active=True).first()
-            if pk is not None
-            else None
-        )
+        user = User.objects.select_for_update().filter(pk=pk, is_active=True).first()
         if user is None or not default_token_generator.check_token(user, token):
             raise ValidationError({"token": [BAD_RESET_LINK]})
         user.set_password(_validated_password(new_password, user, "new_password"))
