@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -18,6 +19,7 @@ from rest_framework_simplejwt.utils import aware_utcnow
 
 from conftest import bearer_client
 from users import emails
+from users.accounts import check_not_revoked
 from users.models import User
 
 from .factories import TEST_PASSWORD, UserFactory
@@ -454,3 +456,24 @@ class TestThrottling:
             for _ in range(3)
         ]
         assert statuses == [400, 400, 429]
+
+
+class TestIssuedAtResolution:
+    """`iat` counts whole seconds: the second of the revocation is given the benefit."""
+
+    @pytest.mark.parametrize(
+        ("iat_offset", "refused"), [(-1, True), (0, False), (1, False)], ids=str
+    )
+    def test_compares_with_the_whole_second_of_the_revocation(self, iat_offset, refused):
+        valid_after = dt.datetime(2026, 12, 1, 12, 0, 0, 900_000, tzinfo=dt.UTC)
+        token = {"iat": int(valid_after.timestamp()) + iat_offset}
+        if refused:
+            with pytest.raises(AuthenticationFailed):
+                check_not_revoked(token, {"tokens_valid_after": valid_after})
+        else:
+            check_not_revoked(token, {"tokens_valid_after": valid_after})
+
+    def test_nothing_is_refused_before_any_revocation_and_a_token_without_iat_after(self):
+        check_not_revoked({}, {"tokens_valid_after": None})
+        with pytest.raises(AuthenticationFailed):
+            check_not_revoked({}, {"tokens_valid_after": dt.datetime.now(dt.UTC)})
