@@ -6,6 +6,7 @@ Every knob is listed with its default in README.md ("Configuration").
 import datetime as dt
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -178,6 +179,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# How long a password reset link works, in seconds (Django's setting; default 1 hour).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# The page of the frontend that takes a reset link's uid and token and posts them, with
+# the new password, to /auth/password/reset/confirm.
+FRONTEND_RESET_URL = env.str(
+    "FRONTEND_RESET_URL", default="http://localhost:3000/reset-password/{uid}/{token}"
+)
+
+# --- Email ----------------------------------------------------------------------------
+# One URL picks Django's email backend: smtp://user:pass@host:25, smtp+tls://…:587,
+# smtp+ssl://…:465, consolemail:// (print to the console, the default), filemail:///dir.
+# django-environ parses it; Django 6.1 configures mail with MAILERS (its EMAIL_HOST & co.
+# are deprecated), so the parsed URL is written as the default mailer.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+# A mail server that does not answer holds the sending thread this long, not forever.
+EMAIL_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=10)
+
+
+def _mailer(url: str) -> dict:
+    parsed = env.email_url_config(url)
+    backend = parsed["EMAIL_BACKEND"]
+    options = {}
+    if backend.endswith(".smtp.EmailBackend"):
+        options = {
+            "host": parsed["EMAIL_HOST"] or "localhost",
+            "port": parsed["EMAIL_PORT"] or 25,
+            "username": parsed["EMAIL_HOST_USER"] or "",
+            "password": parsed["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": parsed.get("EMAIL_USE_TLS", False),
+            "use_ssl": parsed.get("EMAIL_USE_SSL", False),
+            "timeout": EMAIL_TIMEOUT_SECONDS,
+        }
+    elif backend.endswith(".filebased.EmailBackend"):
+        # django-environ drops the leading slash of filemail:///abs/dir; keep the path.
+        options = {"file_path": urlsplit(url).path or "."}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer(EMAIL_URL)}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Users & Posts <no-reply@localhost>")
+# Send after commit on a background thread (users.emails), so that requests do not wait
+# for the mail server and take the same time whether or not they send.
+EMAIL_IN_BACKGROUND = env.bool("EMAIL_IN_BACKGROUND", default=True)
+
 # --- I18N / time ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -223,6 +268,8 @@ REST_FRAMEWORK = {
         # Failed sign-ins per account from any address (users.sign_in). Short, because
         # whoever knows an email can use it up and lock the account out until it ends.
         "account": env.str("API_THROTTLE_ACCOUNT", default="10/15min"),
+        # Password change and reset attempts on one account, from any address (users.throttling).
+        "account_recovery": env.str("API_THROTTLE_ACCOUNT_RECOVERY", default="10/hour"),
     },
     # How many reverse proxies in front of us to trust in X-Forwarded-For. 0: use the
     # socket's address, so a client cannot pick its own throttle bucket.

@@ -23,3 +23,7 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405
+
+# Emails are sent in the committing thread, so that they see the test's uncommitted rows;
+# tests of the background path turn it back on (users/tests/test_accounts.py).
+EMAIL_IN_BACKGROUND = False

@@ -1,12 +1,13 @@
 """Users in the Django admin, for staff."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core import cache as api_cache
 
+from . import accounts
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import User
 
@@ -44,7 +45,18 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    actions = ["sign_out_everywhere"]
+
     LATEST_POSTS_SHOWN = 10
+
+    @admin.action(description="Sign out everywhere", permissions=["change"])
+    def sign_out_everywhere(self, request, queryset):
+        """Refuse every token the selected users hold (users.accounts.revoke_tokens)."""
+        user_ids = list(queryset.values_list("pk", flat=True))
+        accounts.revoke_tokens(user_ids)
+        self.message_user(
+            request, f"{len(user_ids)} user(s) signed out everywhere.", messages.SUCCESS
+        )
 
     def delete_queryset(self, request, queryset):
         # The bulk delete action; invalidate explicitly rather than trust that every

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import TokenError
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
+from .accounts import check_not_revoked
 from .models import CachedUser
 from .user_fields import cached_user_fields
 
@@ -104,6 +105,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(
                 _("The user's password has been changed."), code="password_changed"
             )
+        check_not_revoked(validated_token, fields)
         return user
 
 

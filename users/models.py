@@ -28,6 +28,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Kept by database triggers on posts (posts/migrations/0003), in the transaction of
     # each post write, so the posts-per-user ranking never aggregates the posts table.
     post_count = models.IntegerField(db_default=0, editable=False)
+    # Tokens issued before this instant are refused (users.accounts.check_not_revoked).
+    # Set by save() below on a password change or a deactivation, whoever makes it (API,
+    # admin, ORM), and by users.accounts.revoke_tokens (sign out everywhere).
+    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -54,8 +58,25 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The active flag as loaded, to see a deactivation in save(). Read from __dict__:
+        # a deferred field must not cost a query here.
+        self._loaded_is_active = self.__dict__.get("is_active")
+
     def __str__(self):
         return self.email
+
+    def save(self, *args, **kwargs):
+        # AbstractBaseUser keeps `_password` from set_password() until the save; its
+        # hash upgrade on sign-in clears it first, so only a real change counts.
+        deactivated = self._loaded_is_active is True and self.__dict__.get("is_active") is False
+        if not self._state.adding and (self._password is not None or deactivated):
+            self.tokens_valid_after = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
+        super().save(*args, **kwargs)
+        self._loaded_is_active = self.__dict__.get("is_active")
 
     def clean(self):
         super().clean()

@@ -16,11 +16,14 @@ from rest_framework_simplejwt.serializers import (
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
 )
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from . import services
+from .accounts import check_not_revoked
 from .models import User
 from .sign_in import sign_in_attempt
 from .tokens import SingleUseRefreshToken
+from .user_fields import load_user_fields
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -116,12 +119,17 @@ class SignInSerializerSchema(TokenObtainPairSerializerExtension):
 class RefreshTokenRotationSerializer(TokenRefreshSerializer):
     """A refresh token traded for a new pair; each refresh token can be used once.
 
-    A deleted or deactivated user's token is a 401 like any other dead token.
+    A deleted or deactivated user's token is a 401 like any other dead token, and so is
+    one issued before its user's tokens were revoked (users.accounts).
     """
 
     token_class = SingleUseRefreshToken
 
     def validate(self, attrs):
+        token = self.token_class(attrs["refresh"])
+        fields = load_user_fields(token.get(jwt_settings.USER_ID_CLAIM))
+        if fields is not None:
+            check_not_revoked(token, fields)
         # Of concurrent refreshes of one token exactly one wins (SingleUseRefreshToken).
         # The blacklisting and the successor's record share one transaction, so a
         # failure in between leaves the old token usable, not the client without one.

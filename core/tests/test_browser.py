@@ -3,9 +3,13 @@
 Staff sign in to the admin and add a user and a post (the post's author through the
 autocomplete widget); the API lists show both at once. Then /docs renders Swagger UI
 from local files only, and "Try it out" on GET /users succeeds with a bearer token.
-Screenshots go to artifacts/. Needs /usr/bin/chromium (CHROMIUM to point elsewhere).
+Then a member resets a forgotten password from /docs and the email the filemail
+backend wrote, and signs in with the new one. Screenshots go to artifacts/. Needs
+/usr/bin/chromium (CHROMIUM to point elsewhere).
 """
 
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -186,3 +190,67 @@ def test_docs_render_from_local_assets_and_try_it_out_succeeds_with_a_token(
     assert {urlsplit(url).hostname for url in requested} <= LOOPBACK
     assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in url for url in requested)
     assert any(url.startswith(f"{live_server.url}/api/v1/users") for url in requested)
+
+
+def try_it_out(page, operation_id, body, expected_status):
+    """Run one operation from Swagger UI with a JSON body; its response body."""
+    operation = page.locator(f"#operations-api-{operation_id}")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("textarea.body-param__text").fill(json.dumps(body))
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table .response .response-col_status").first
+    expect(status).to_have_text(expected_status, timeout=20_000)
+    return operation.locator(".live-responses-table .response-col_description pre").first
+
+
+def test_a_password_reset_from_the_email_to_a_new_sign_in(
+    live_server, browser_page, settings, tmp_path
+):
+    """Ask for a reset in /docs, open the email the filemail backend wrote, follow its
+    link's uid and token back into /docs, and sign in with the new password."""
+    page, requested, refused = browser_page
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path)},
+        }
+    }
+    settings.FRONTEND_RESET_URL = "http://localhost:3000/reset-password/{uid}/{token}"
+    member = UserFactory(name="Forgetful member")
+    new_password = "violet-Otter-42-lamp"
+
+    page.goto(f"{live_server.url}/docs")
+    try_it_out(page, "api_v1_auth_password_reset_create", {"email": member.email}, "202")
+
+    (written,) = tmp_path.glob("*.log")
+    message = email.message_from_bytes(
+        written.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[0], policy=email.policy.default
+    )
+    assert message["To"] == member.email
+    # The HTML part, as a mail client shows it: its link is what the user follows.
+    inbox = page.context.new_page()
+    inbox.set_content(message.get_body(preferencelist=("html",)).get_content())
+    link = inbox.get_by_role("link", name="Reset your password").get_attribute("href")
+    inbox.screenshot(path=ARTIFACTS / "reset-email.png")
+    inbox.close()
+    _, uid, token = urlsplit(link).path.strip("/").split("/")
+
+    page.reload()
+    try_it_out(
+        page,
+        "api_v1_auth_password_reset_confirm_create",
+        {"uid": uid, "token": token, "new_password": new_password},
+        "204",
+    )
+    signed_in = try_it_out(
+        page,
+        "api_v1_auth_token_create",
+        {"email": member.email, "password": new_password},
+        "200",
+    )
+    expect(signed_in).to_contain_text("refresh")
+    page.screenshot(path=ARTIFACTS / "docs-reset-flow.png", full_page=True)
+    member.refresh_from_db()
+    assert member.check_password(new_password)
+    assert refused == [], refused

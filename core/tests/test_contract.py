@@ -13,16 +13,19 @@ import os
 
 import pytest
 import schemathesis
+from django.contrib.auth.tokens import default_token_generator
 from django.core.wsgi import get_wsgi_application
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from schemathesis import GenerationMode
 
 from posts.models import Post
 from posts.tests.factories import PostFactory
 from users.models import User
-from users.tests.factories import UserFactory
+from users.tests.factories import TEST_PASSWORD, UserFactory
 
 from .figures import record
 from .test_schema import EXPECTED_OPERATIONS
@@ -49,7 +52,11 @@ def fast_limits(settings):
     # Rate limits would turn a long run into 429s, which prove nothing here.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"auth": "1000000/min", "user": "1000000/min"},
+        "DEFAULT_THROTTLE_RATES": {
+            "auth": "1000000/min",
+            "user": "1000000/min",
+            "account": "1000000/min",
+        },
     }
 
 
@@ -67,8 +74,18 @@ def steer_valid_case(case, existing_user_id):
         return
     if "user_id" in case.body:
         case.body["user_id"] = existing_user_id
-    if "password" in case.body:
-        case.body["password"] = ("Fuzz-Otter-42-" + case.body["password"])[:128]
+    for field in ("password", "new_password"):
+        if field in case.body:
+            case.body[field] = ("Fuzz-Otter-42-" + case.body[field])[:128]
+    # The account endpoints: the caller's own password, refresh token and reset link.
+    if "old_password" in case.body:
+        case.body["old_password"] = TEST_PASSWORD
+    if "refresh" in case.body:
+        case.body["refresh"] = str(RefreshToken.for_user(User(pk=existing_user_id)))
+    if "uid" in case.body:
+        user = User.objects.get(pk=existing_user_id)
+        case.body["uid"] = urlsafe_base64_encode(force_bytes(user.pk))
+        case.body["token"] = default_token_generator.make_token(user)
 
 
 def cases_of(operation):
@@ -89,6 +106,7 @@ def test_operation_honours_its_documented_contract(
     for author in (actor, UserFactory()):
         PostFactory.create_batch(2, user=author)
     token = str(AccessToken.for_user(actor))
+    password_hash = actor.password
     operation = api_schema[path][method.upper()]
     users_before = set(User.objects.values_list("pk", flat=True))
     posts_before = set(Post.objects.values_list("pk", flat=True))
@@ -107,7 +125,12 @@ def test_operation_honours_its_documented_contract(
         # an earlier example deleted or renamed it.
         Post.objects.exclude(pk__in=posts_before).delete()
         User.objects.exclude(pk__in=users_before).delete()
-        User.objects.update_or_create(pk=actor.pk, defaults=ACTORS[role])
+        # An earlier password change or logout-all revoked the caller's token and may
+        # have changed its password: make both good again.
+        User.objects.update_or_create(
+            pk=actor.pk,
+            defaults={**ACTORS[role], "password": password_hash, "tokens_valid_after": None},
+        )
         steer_valid_case(case, actor.pk)
         response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
         record("contract", requests=1, **{f"status_{response.status_code // 100}xx": 1})

@@ -38,6 +38,16 @@ TABLE = [
         {"email": "{member_email}", "password": TEST_PASSWORD},
         (200, 200, 200),
     ),
+    (
+        "post",
+        "/auth/password/change",
+        {"old_password": TEST_PASSWORD, "new_password": "violet-Otter-42"},
+        (401, 204, 204),
+    ),
+    ("post", "/auth/password/reset", {"email": "{member_email}"}, (202, 202, 202)),
+    ("post", "/auth/password/reset/confirm", {"uid": "MQ", "token": "x"}, (400, 400, 400)),
+    ("post", "/auth/logout", {"refresh": "x"}, (401, 400, 400)),
+    ("post", "/auth/logout-all", None, (401, 204, 204)),
 ]
 
 

@@ -303,6 +303,10 @@ def test_list_queries_do_not_grow_with_the_page(staff_client, path, assert_page_
     assert_page_queries_flat(staff_client, path)
 
 
+RESET = {"uid": "MQ", "token": "x", "new_password": "violet-Otter-42-lamp"}
+CHANGE = {"old_password": "x", "new_password": "violet-Otter-42-lamp"}
+
+
 class TestHostileInput:
     """Over-long fields, privileged fields, LIKE metacharacters, ids past 64 bits."""
 
@@ -326,6 +330,26 @@ class TestHostileInput:
         assert list(response.json()) == [field]
         assert not User.objects.filter(email="a@x.io").exists()
         assert User.objects.get(pk=user.pk).name == user.name
+
+    @pytest.mark.parametrize(
+        ("path", "payload", "field"),
+        [
+            ("/auth/password/reset", {"email": "a" * 243 + "@example.com"}, "email"),
+            ("/auth/password/reset/confirm", {**RESET, "uid": "M" * 65}, "uid"),
+            ("/auth/password/reset/confirm", {**RESET, "token": "x" * 129}, "token"),
+            ("/auth/password/reset/confirm", {**RESET, "new_password": "p" * 129}, "new_password"),
+            ("/auth/password/change", {**CHANGE, "old_password": "p" * 129}, "old_password"),
+            ("/auth/password/change", {**CHANGE, "new_password": "p" * 129}, "new_password"),
+            ("/auth/logout", {"refresh": "x" * 4097}, "refresh"),
+        ],
+    )
+    def test_over_long_account_fields_are_400_on_the_field(
+        self, member_client, user, path, payload, field
+    ):
+        response = member_client.post(path, payload, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert User.objects.get(pk=user.pk).password == user.password
 
     @pytest.mark.parametrize("method", ["put", "patch"])
     def test_a_member_cannot_set_privileged_or_read_only_fields_on_themselves(
