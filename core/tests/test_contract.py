@@ -56,6 +56,7 @@ def fast_limits(settings):
             "auth": "1000000/min",
             "user": "1000000/min",
             "account": "1000000/min",
+            "account_recovery": "1000000/min",
         },
     }
 
