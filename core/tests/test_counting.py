@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection
 
 from core.models import Counter
@@ -41,6 +42,58 @@ def test_copy_and_raw_sql_keep_every_count():
     assert_counts_are_true()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM posts_post WHERE id IN (SELECT id FROM posts_post LIMIT 7)")
+    assert_counts_are_true()
+
+
+def truncate(statement):
+    """Run a TRUNCATE inside the test's transaction."""
+    with connection.cursor() as cursor:
+        # Django's foreign keys are deferred: their checks of this test's inserts are
+        # still pending, and PostgreSQL refuses to truncate a table with pending events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(statement)
+
+
+def test_truncating_posts_zeroes_every_post_count():
+    author, other = UserFactory(), UserFactory()
+    PostFactory.create_batch(3, user=author)
+    PostFactory(user=other)
+    truncate("TRUNCATE posts_post")
+    assert_counts_are_true()
+    assert Counter.value_of(Counter.POSTS) == Counter.value_of(Counter.USERS_WITH_POSTS) == 0
+    assert Counter.value_of(Counter.USERS) == 2
+    PostFactory(user=other)  # the triggers count on from the truth
+    assert_counts_are_true()
+
+
+def test_truncating_users_cascades_and_zeroes_every_count():
+    PostFactory.create_batch(2)
+    truncate("TRUNCATE users_user CASCADE")
+    assert_counts_are_true()
+    assert [Counter.value_of(name) for name in (Counter.USERS, Counter.POSTS)] == [0, 0]
+    PostFactory()
+    assert_counts_are_true()
+
+
+def test_truncate_recreates_missing_counter_rows():
+    PostFactory.create_batch(2)
+    Counter.objects.filter(name=Counter.USERS_WITH_POSTS).delete()
+    truncate("TRUNCATE posts_post")
+    assert Counter.value_of(Counter.USERS_WITH_POSTS) == 0
+    assert_counts_are_true()
+
+
+def test_a_flush_leaves_exact_counters():
+    """What transactional tests run between tests: every table, counters included, at once."""
+    PostFactory.create_batch(2)
+    tables = connection.introspection.django_table_names(only_existing=True)
+    truncate("; ".join(connection.ops.sql_flush(no_style(), tables)))
+    assert {c.name: c.value for c in Counter.objects.all()} == {
+        Counter.USERS: 0,
+        Counter.POSTS: 0,
+        Counter.USERS_WITH_POSTS: 0,
+    }
+    PostFactory()
     assert_counts_are_true()
 
 
