@@ -109,27 +109,3 @@ def bearer_client(user_or_token) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
-
-
-@pytest.fixture
-def counters(db):
-    """The trigger-kept counters, restored from true counts.
-
-    Transactional tests empty tables with TRUNCATE, which fires no triggers and removes
-    the counter rows; tests that read counters after such a test start from here.
-    """
-    from core.models import Counter
-    from posts.models import Post
-    from users.models import User
-
-    Counter.objects.all().delete()
-    Counter.objects.bulk_create(
-        [
-            Counter(name=Counter.USERS, value=User.objects.filter(pk__gt=0).count()),
-            Counter(name=Counter.POSTS, value=Post.objects.filter(pk__gt=0).count()),
-            Counter(
-                name=Counter.USERS_WITH_POSTS,
-                value=User.objects.filter(post_count__gt=0).count(),
-            ),
-        ]
-    )

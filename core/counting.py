@@ -11,7 +11,7 @@ class CountedQuerySet(models.QuerySet):
     `counted_as(name)` declares that this queryset's rows are exactly what the counter
     `name` counts. Any later filter drops the declaration (the count is then computed
     as usual), and so do slicing, DISTINCT, GROUP BY and set operations. A missing
-    counter row (say, tables emptied with TRUNCATE, which fires no triggers) also falls
+    counter row (deleted by hand; `manage.py recount_counters` recreates it) also falls
     back to COUNT(*), so the answer is exact either way.
     """
 

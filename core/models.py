@@ -4,7 +4,7 @@ from django.db import models
 
 
 class Counter(models.Model):
-    """A row count kept exact by database triggers (see posts/migrations/0003).
+    """A row count kept exact by database triggers (see posts/migrations/0003 and 0004).
 
     Lists report an exact `count` without COUNT(*) over a million rows: the triggers
     adjust these rows in the same transaction as the inserts and deletes they count.

@@ -35,7 +35,7 @@ def user_stats() -> dict[str, int]:
         .values("value", "users_last_7_days")
         .first()
     )
-    if row is None:  # counters emptied (TRUNCATE): count the slow way, still exactly
+    if row is None:  # the counter row was deleted: count the slow way, still exactly
         return User.objects.aggregate(
             total_users=Count("id"),
             users_last_7_days=Count("id", filter=Q(created_at__gte=week_ago)),

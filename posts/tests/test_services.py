@@ -25,7 +25,7 @@ def test_a_user_deleted_after_validation_is_a_400_and_nothing_is_kept():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_a_create_is_its_one_insert_and_a_gone_user_a_400(counters):
+def test_outside_a_transaction_a_create_is_its_one_insert_and_a_gone_user_a_400():
     user = UserFactory()
     with CaptureQueriesContext(connection) as sent:
         services.post_create(user=user, title="T", content="C")
@@ -86,7 +86,7 @@ def test_creates_racing_a_user_delete_end_as_201_or_400_and_leave_no_orphans():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_post_deletes_and_inserts_racing_a_user_delete_neither_deadlock_nor_drift(counters):
+def test_post_deletes_and_inserts_racing_a_user_delete_neither_deadlock_nor_drift():
     from core.models import Counter
     from posts.tests.factories import PostFactory
 
