@@ -20,19 +20,19 @@ environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-# It signs sessions and every JWT: with debug off the process refuses to start without
-# one, or with one anybody could know (core.secret_key says which).
+# It signs sessions and every JWT: the process refuses to start without one, and with
+# debug off also with one anybody could know (core.secret_key says which). Debug mode
+# takes any key but never a built-in one: a key in this file would be published.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+if (not SECRET_KEY or not DEBUG) and (problem := secret_key_problem(SECRET_KEY)):
     # One line, not a traceback: this is an operator's mistake, not a bug.
     hint = (
         "export it or put it in .env (`make run` writes a local one for you)"
         if not SECRET_KEY
         else "generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+        ", or set DJANGO_DEBUG=1 for local work"
     )
-    sys.exit(f"DJANGO_SECRET_KEY {problem}: {hint}, or set DJANGO_DEBUG=1 for local work.")
-if not SECRET_KEY:
-    SECRET_KEY = "django-insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
+    sys.exit(f"DJANGO_SECRET_KEY {problem}: {hint}.")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
@@ -109,7 +109,7 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
-    # Persistent connections, checked before reuse (config.postgresql: no round trip):
+    # Persistent connections, checked before reuse (core.postgresql: no round trip):
     # measured as fast as psycopg's pool and three times a connection per request
     # (docs/PERFORMANCE.md), with no extra dependency; one connection per gunicorn thread.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -128,8 +128,10 @@ CACHE_PAGES = env.bool("CACHE_PAGES", default=True)
 # can outlive its removal whatever happens to Redis (while Redis works, changes
 # invalidate them at once). At most 30 seconds; 0 reads the user from the database on
 # every request.
+# The bound on a removed right (README, Authentication); users.user_fields holds to it.
+USER_FIELDS_MAX_AGE_LIMIT = 30.0
 USER_FIELDS_MAX_AGE = env.float("USER_FIELDS_MAX_AGE", default=30.0)
-if not 0 <= USER_FIELDS_MAX_AGE <= 30:
+if not 0 <= USER_FIELDS_MAX_AGE <= USER_FIELDS_MAX_AGE_LIMIT:
     sys.exit(
         f"USER_FIELDS_MAX_AGE={USER_FIELDS_MAX_AGE:g} is outside 0..30: a removed right "
         "(deactivation, demotion, deletion) must stop working within 30 seconds."
@@ -149,7 +151,7 @@ if REDIS_URL:
             "KEY_PREFIX": "api",
             "TIMEOUT": CACHE_TTL,
             "OPTIONS": {
-                # A dead or slow Redis costs a request at most these timeouts; config.cache
+                # A dead or slow Redis costs a request at most these timeouts; core.cache
                 # then stops asking it for a few seconds (see its circuit breaker).
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.1),
                 "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.1),
@@ -305,7 +307,7 @@ SIMPLE_JWT = {
 
 # --- Logging --------------------------------------------------------------------------
 # One JSON object per line on stderr, each with the request id of the request that
-# logged it. The request line of config.request_log is the access log.
+# logged it. The request line of core.request_log is the access log.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

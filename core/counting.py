@@ -1,6 +1,6 @@
 """Exact counts of whole tables without COUNT(*): read from trigger-kept counters."""
 
-from django.db import models
+from django.db import connection, models
 
 from core.models import Counter
 
@@ -59,3 +59,16 @@ class CountedQuerySet(models.QuerySet):
             except Counter.DoesNotExist:
                 pass
         return super().count()
+
+
+def lock_counters() -> None:
+    """Take every counter row, as each counting trigger does first (posts/migrations/0003).
+
+    A write that will fire those triggers after locking rows of its own (deleting a
+    user locks the user, then its cascade counts) calls this first, so every writer
+    takes counters before user rows and none waits for the other in a cycle. PostgreSQL
+    only; SQLite has one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT lock_counters()")

@@ -76,6 +76,30 @@ def page_response(request, page: CachedPage, outcome: str) -> HttpResponse:
     return response
 
 
+def _canonical_host(request) -> bool:
+    """Whether the Host header is spelled as the server is reached: lower case, and no
+    port but the request's own or the scheme's default.
+
+    The page's links carry the host, so it is part of the key; ALLOWED_HOSTS checks the
+    name only, and `LOCALHOST`, `localhost:1`, `localhost:2`, … must not each store a page.
+    """
+    host = request.get_host()
+    if host != host.lower():
+        return False
+    name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    return not name or port in ("", request.get_port(), "80", "443")
+
+
+def _past_the_last_page(request, response) -> bool:
+    """An empty page past the end: any skip up to 2**63 is valid, and none is stored."""
+    data = response.data
+    return (
+        isinstance(data, dict)
+        and data.get("results") == []
+        and request.query_params.get("skip", "0") != "0"
+    )
+
+
 class CachedResponseMixin:
     """Serve a GET from the cache when its page is current, else build and store it.
 
@@ -124,6 +148,8 @@ class CachedResponseMixin:
             return None
         if not settings.CACHE_PAGES or request.accepted_media_type != JSONRenderer.media_type:
             return None
+        if not _canonical_host(request):
+            return None
         family, name, paginated = spec
         if callable(family):
             family = family(self)
@@ -140,6 +166,8 @@ class CachedResponseMixin:
             return page_response(request, page, "HIT")
         response = produce()
         if response.status_code != 200:
+            return response
+        if _past_the_last_page(request, response):
             return response
         page = CachedPage.of(JSONRenderer().render(response.data))
         if generation is not None:

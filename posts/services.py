@@ -1,5 +1,6 @@
 """Writes to posts, each atomic, with the foreign key as the final word on `user_id`."""
 
+from core.counting import lock_counters
 from core.db import FOREIGN_KEY_VIOLATION, write_atomically
 from users.models import User
 
@@ -32,9 +33,10 @@ def post_delete(post: Post) -> None:
     """Delete a post (its author's post_count follows, by trigger)."""
 
     def delete():
-        # Lock the author before the post. A concurrent delete of the author cascades
-        # to this post: taking the rows in the same order as the cascade (user, then
-        # post) makes the two wait for each other instead of deadlocking.
+        # Every writer takes the rows in one order: the counters (which the triggers
+        # take first), the author, then the post, as a delete of the author and its
+        # cascade do (users.services.user_delete). So they wait instead of deadlocking.
+        lock_counters()
         list(User.objects.select_for_update(no_key=True).filter(pk=post.user_id).values("pk"))
         post.delete()
 

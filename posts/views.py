@@ -21,7 +21,8 @@ class PostViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelView
     serializer_class = PostSerializer
     filterset_class = PostFilterSet
     permission_classes = [PostAccess]
-    lookup_value_regex = "[0-9]+"
+    # One spelling per id (no leading zeros, at most 19 digits): one cached page per row.
+    lookup_value_regex = "[1-9][0-9]{0,18}"
     cached_pages = {
         "list": (api_cache.POSTS, "posts", True),
         "stats": (api_cache.POSTS, "posts:stats", True),

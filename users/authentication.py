@@ -9,7 +9,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import TokenError
-from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from .accounts import check_not_revoked
 from .models import CachedUser
@@ -89,7 +89,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         except (KeyError, TypeError, ValueError):
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
 
-    def get_user(self, validated_token, request=None):
+    def get_user(self, validated_token):
         user_id = self._user_id(validated_token)
         fields = cached_user_fields(user_id)
         if fields is None:
@@ -97,14 +97,6 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         user = CachedUser.from_fields(fields)
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        # simplejwt's own check, off by default: the hash is not cached, so with it on
-        # each request reads it (one query) and a password change counts at once.
-        if jwt_settings.CHECK_REVOKE_TOKEN and validated_token.get(
-            jwt_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(
-                _("The user's password has been changed."), code="password_changed"
-            )
         check_not_revoked(validated_token, fields)
         return user
 

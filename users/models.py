@@ -1,6 +1,7 @@
 """The user model: `users.User` is AUTH_USER_MODEL, signing in by email."""
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Upper
@@ -116,6 +117,11 @@ class CachedUser(User):
 
     def save(self, *args, **kwargs):
         self._refuse("saved")
+
+    def check_password(self, raw_password):
+        # AbstractBaseUser's would save a re-hashed password (after a hasher upgrade),
+        # which this principal refuses: check only; the next full-row sign-in upgrades it.
+        return check_password(raw_password, self.password)
 
     def delete(self, *args, **kwargs):
         self._refuse("deleted")

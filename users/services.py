@@ -1,5 +1,6 @@
 """Writes to users, each atomic, with the database's constraints as the final word."""
 
+from core.counting import lock_counters
 from core.db import UNIQUE_VIOLATION, write_atomically
 
 from .models import User
@@ -26,4 +27,11 @@ def user_update(user: User, **changes) -> User:
 
 def user_delete(user: User) -> None:
     """Delete a user and, in the same statement, their posts (a database cascade)."""
-    write_atomically(user.delete)
+
+    def delete():
+        # Counters before the user's row, as a concurrent post insert takes them (its
+        # trigger locks the counters, then updates the author): no lock cycle.
+        lock_counters()
+        user.delete()
+
+    write_atomically(delete)

@@ -44,10 +44,6 @@ def format_of(layout: int, fields) -> str:
 LAYOUT = 2
 FORMAT = format_of(LAYOUT, CACHED_FIELDS)
 
-# The longest any entry may be trusted, whatever the setting says (config.settings
-# refuses a larger USER_FIELDS_MAX_AGE at startup).
-MAX_AGE_LIMIT = 30.0
-
 
 def wall_clock() -> float:
     """Seconds since the epoch: comparable between the workers and hosts sharing Redis."""
@@ -55,7 +51,8 @@ def wall_clock() -> float:
 
 
 def max_age() -> float:
-    return min(float(settings.USER_FIELDS_MAX_AGE), MAX_AGE_LIMIT)
+    # Held to the limit even when a test or a shell sets more (startup refuses more).
+    return min(float(settings.USER_FIELDS_MAX_AGE), settings.USER_FIELDS_MAX_AGE_LIMIT)
 
 
 def user_fields_key(user_id) -> str:
@@ -80,7 +77,7 @@ def _trusted(entry) -> dict | None:
     return fields
 
 
-def cached_user_fields(user_id, load=None, request=None) -> dict | None:
+def cached_user_fields(user_id, load=None) -> dict | None:
     """The fields of a user, from the cache when current and young, else from `load()`.
 
     `load()` returns a dict, or None for a user that does not exist (never cached).
@@ -90,7 +87,7 @@ def cached_user_fields(user_id, load=None, request=None) -> dict | None:
     load = load or (lambda: load_user_fields(user_id))
     family = api_cache.user_family(user_id)
     key = user_fields_key(user_id)
-    entry, generation = api_cache.read_current(family, key, request)
+    entry, generation = api_cache.read_current(family, key)
     fields = _trusted(entry)
     if fields is not None:
         return fields

@@ -31,7 +31,8 @@ class UserViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelView
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
     permission_classes = [UserAccess]
-    lookup_value_regex = "[0-9]+"
+    # One spelling per id (no leading zeros, at most 19 digits): one cached page per row.
+    lookup_value_regex = "[1-9][0-9]{0,18}"
     cached_pages = {
         "list": (api_cache.USERS, "users", True),
         "search": (api_cache.USERS, "users", True),

@@ -55,7 +55,7 @@ def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "DJANGO_SECRET_KEY is not set: export it or put it in .env (`make run` writes a local "
-        "one for you), or set DJANGO_DEBUG=1 for local work."
+        "one for you)."
     ]
 
 
@@ -74,6 +74,13 @@ def test_refuses_to_start_with_a_published_or_weak_key_when_debug_is_off(key, pr
     assert line.startswith(f"DJANGO_SECRET_KEY {problem}")
     assert "secrets.token_urlsafe(50)" in line
     assert key not in line  # a real but short key is not echoed to the logs
+
+
+def test_debug_mode_without_a_key_refuses_to_start_too():
+    # A built-in fallback key would be published with the code: anyone could sign tokens.
+    result = manage("check", env=settings_env(DJANGO_DEBUG="1"))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("DJANGO_SECRET_KEY is not set")
 
 
 def test_debug_mode_takes_any_key():
