@@ -115,6 +115,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_TTL = env.int("CACHE_TTL", default=300)
 # Off only to measure the database path (benchmarks); the API is correct either way.
 CACHE_PAGES = env.bool("CACHE_PAGES", default=True)
+# A rendered page larger than this is served but not stored, so that no one caller's
+# large posts can fill Redis and evict everyone else's pages. 256 KiB holds a page of
+# 100 posts of 2.5 KB each; a page of ten posts at the content limit is up to 800 KB.
+CACHE_PAGE_MAX_BYTES = env.int("CACHE_PAGE_MAX_BYTES", default=256 * 1024)
 # How long the signed-in user's fields stay cached (changes invalidate them at once).
 USER_CACHE_TTL = env.int("USER_CACHE_TTL", default=300)
 # After a cache failure, how long to serve without the cache before trying it again.

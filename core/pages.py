@@ -87,6 +87,9 @@ class CachedResponseMixin:
     function of the view, for a single object cached under its own generation. Only
     actions whose answer is the same for everyone past `has_permission` belong here: a
     hit skips the handler, and with it `get_object`'s object-level check.
+
+    A page over `CACHE_PAGE_MAX_BYTES` is served (as a MISS) but never stored: the cache
+    is shared, and one caller's oversized pages must not evict everyone's.
     """
 
     cached_pages: dict = {}
@@ -142,6 +145,6 @@ class CachedResponseMixin:
         if response.status_code != 200:
             return response
         page = CachedPage.of(JSONRenderer().render(response.data))
-        if generation is not None:
+        if generation is not None and len(page.body) <= settings.CACHE_PAGE_MAX_BYTES:
             store_page(key, generation, page)
         return page_response(request, page, "MISS")

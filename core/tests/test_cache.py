@@ -5,6 +5,7 @@ import json
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
@@ -403,3 +404,44 @@ def test_racing_readers_and_writers_end_with_every_cached_page_equal_to_the_data
         fresh = c.get(page)
         assert fresh["X-Cache"] == "MISS"
         assert json.loads(cached.content) == json.loads(fresh.content), page
+
+
+class TestPageSizeCap:
+    """A page over CACHE_PAGE_MAX_BYTES is served but never stored."""
+
+    def stored_page(self, rf, path, name):
+        """What the cache holds under the key of `path`'s page (None: nothing)."""
+        return cache.get(pages.page_key(rf.get(path), name))
+
+    def test_an_oversized_page_is_a_miss_every_time_and_leaves_no_key(
+        self, member_client, user, settings, rf
+    ):
+        settings.CACHE_PAGE_MAX_BYTES = 8_000
+        PostFactory.create_batch(3, user=user, content="x" * 3_000)
+        first, second = member_client.get("/posts"), member_client.get("/posts")
+        assert len(first.content) > 8_000
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "MISS")
+        assert first.content == second.content
+        assert first["ETag"] == second["ETag"]
+        assert self.stored_page(rf, "/posts", "posts") is None
+        # Still answers conditional requests, from the page it just built.
+        again = member_client.get("/posts", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+
+    def test_a_page_within_the_cap_is_stored(self, member_client, user, settings, rf):
+        settings.CACHE_PAGE_MAX_BYTES = 8_000
+        PostFactory.create_batch(3, user=user, content="x" * 1_000)
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert member_client.get("/posts")["X-Cache"] == "HIT"
+        assert self.stored_page(rf, "/posts", "posts") is not None
+
+    def test_the_default_cap_keeps_a_page_of_maximal_posts_out(
+        self, member_client, user, rf, settings
+    ):
+        assert 256 * 1024 <= settings.CACHE_PAGE_MAX_BYTES <= 1024 * 1024
+        # Ten posts at the content limit, in four-byte characters: about 800 KB.
+        PostFactory.create_batch(10, user=user, content="\U0001f44d" * 20_000)
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert self.stored_page(rf, "/posts", "posts") is None
