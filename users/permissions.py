@@ -4,13 +4,25 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
 def is_staff(user) -> bool:
-    """Staff may do everything through the API."""
+    """Staff may do everything through the API, except to superusers."""
     return bool(user and user.is_authenticated and user.is_staff)
 
 
+def may_modify_user(actor, target) -> bool:
+    """Change or delete `target`: oneself; staff anyone but a superuser; superusers anyone.
+
+    The admin (users.admin.UserAdmin) applies the same rule to superusers.
+    """
+    if actor.pk == target.pk:
+        return True
+    if target.is_superuser:
+        return bool(actor.is_superuser)
+    return is_staff(actor)
+
+
 class UserAccess(BasePermission):
-    """Signed-in callers read every user; creating is for staff; members change only
-    themselves."""
+    """Signed-in callers read every user; creating is for staff; writes follow
+    `may_modify_user`."""
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
@@ -22,4 +34,4 @@ class UserAccess(BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in SAFE_METHODS:
             return True
-        return is_staff(request.user) or obj.pk == request.user.pk
+        return may_modify_user(request.user, obj)
