@@ -67,6 +67,15 @@ class AutoSchema(SpectacularAutoSchema):
             )
         return responses
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A field required on input may be left out of a response (users' `email`, shown
+        # to some callers only): the serializer names it in `optional_in_response`.
+        optional = getattr(serializer, "optional_in_response", ())
+        if direction == "response" and optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         # DRF refuses NUL characters in every CharField, and trims one before its blank

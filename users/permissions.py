@@ -20,6 +20,22 @@ def may_modify_user(actor, target) -> bool:
     return is_staff(actor)
 
 
+def may_see_email(viewer, user_pk) -> bool:
+    """Emails are shown to staff and to the user themselves, never to other members."""
+    return is_staff(viewer) or bool(viewer and viewer.is_authenticated and viewer.pk == user_pk)
+
+
+def users_page_audience(viewer, user_pk=None) -> str:
+    """Which shared variant of a cached users page `viewer` gets: "staff" or "member".
+
+    A "staff" page shows emails, a "member" page none. A list is one page for every
+    member, so it shows no email, not even the reader's own; one user's page
+    (`user_pk`) is read by its owner as staff read it. Never a variant per caller.
+    """
+    shows_emails = is_staff(viewer) if user_pk is None else may_see_email(viewer, user_pk)
+    return "staff" if shows_emails else "member"
+
+
 class UserAccess(BasePermission):
     """Signed-in callers read every user; creating is for staff; writes follow
     `may_modify_user`."""

@@ -7,6 +7,7 @@ from rest_framework.validators import UniqueValidator
 
 from . import services
 from .models import User
+from .permissions import may_see_email
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -15,20 +16,38 @@ class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows it: never a password or its hash.
 
     `is_staff` and `is_superuser` are not fields, so no API call can grant them.
+    `email` is shown to staff and to the user themselves only (users.permissions): per
+    user by default, or for a whole response when the context says `show_emails`, as
+    a cached list shared by every member must.
     """
 
     email = serializers.EmailField(
         max_length=254,
+        help_text="In responses, shown only to staff and to the user themselves.",
         # A friendly early answer; the database constraint still decides under races.
         validators=[
             UniqueValidator(queryset=User.objects.all(), lookup="iexact", message=DUPLICATE_EMAIL)
         ],
     )
+    # core.schema documents these as optional in responses, whatever they are on input.
+    optional_in_response = ("email",)
 
     class Meta:
         model = User
         fields = ["id", "name", "email", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._shows_email_of(instance):
+            del data["email"]
+        return data
+
+    def _shows_email_of(self, instance) -> bool:
+        if "show_emails" in self.context:
+            return self.context["show_emails"]
+        request = self.context.get("request")
+        return request is not None and may_see_email(request.user, instance.pk)
 
     def validate_email(self, value):
         return User.objects.normalize_email(value)

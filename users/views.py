@@ -13,7 +13,7 @@ from core.throttling import AuthEndpointThrottle, SignedInUserThrottle
 
 from . import selectors, services
 from .filters import UserFilterSet
-from .permissions import UserAccess
+from .permissions import UserAccess, users_page_audience
 from .serializers import (
     RegisterSerializer,
     UserCreateSerializer,
@@ -30,14 +30,34 @@ class UserViewSet(ListFiltersOnlyMixin, CachedResponseMixin, viewsets.ModelViewS
     filterset_class = UserFilterSet
     permission_classes = [UserAccess]
     lookup_value_regex = "[0-9]+"
+    # Lists and one user's page come in two shared variants, "staff" (with emails) and
+    # "member" (without): users.permissions.users_page_audience says which a caller gets.
     cached_pages = {
-        "list": (api_cache.USERS, "users", True),
-        "search": (api_cache.USERS, "users", True),
+        "list": (api_cache.USERS, "users", True, lambda view: view.page_audience()),
+        "search": (api_cache.USERS, "users", True, lambda view: view.page_audience()),
         "stats": (api_cache.USERS, "users:stats", False),
         # One user's page lives under that user's generation, which their own saves and
         # deletion replace (users.signals): a write elsewhere leaves it cached.
-        "retrieve": (lambda view: api_cache.user_family(int(view.kwargs["pk"])), "user", False),
+        "retrieve": (
+            lambda view: api_cache.user_family(view.user_pk()),
+            "user",
+            False,
+            lambda view: view.page_audience(view.user_pk()),
+        ),
     }
+
+    def user_pk(self) -> int:
+        return int(self.kwargs["pk"])
+
+    def page_audience(self, user_pk=None) -> str:
+        return users_page_audience(self.request.user, user_pk)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("list", "search"):
+            # One page for every member, so no row may show its reader's own email.
+            context["show_emails"] = self.page_audience() == "staff"
+        return context
 
     def perform_destroy(self, instance):
         services.user_delete(instance)
@@ -80,7 +100,8 @@ class RegisterView(generics.CreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
-        return Response(UserSerializer(user).data, status=201)
+        # The new account is the caller's own: they see the email as it was stored.
+        return Response(UserSerializer(user, context={"show_emails": True}).data, status=201)
 
 
 class MeView(generics.RetrieveAPIView):
