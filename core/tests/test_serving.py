@@ -8,6 +8,9 @@ import json
 import time
 
 import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from users.tests.factories import UserFactory
 
 from .servers import Gunicorn, fetch, free_port, get, manage, service_env
 
@@ -109,3 +112,29 @@ def test_https_mode_redirects_plain_http_but_not_probes_or_forwarded_https(tmp_p
         status, headers, _ = get(f"{server.base}/users", {"X-Forwarded-Proto": "https"})
         assert status == 401
         assert "max-age=31536000" in headers["Strict-Transport-Security"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_answers_json_nested_too_deeply_with_a_400_and_logs_no_error(tmp_path, settings):
+    token = AccessToken.for_user(UserFactory())
+    body = b"[" * 20_000 + b"]" * 20_000  # the issue's 40 KB body
+    # The tests' key, so that the server accepts the token signed here.
+    env = service_env(DJANGO_SECRET_KEY=settings.SECRET_KEY)
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        for path, credentials in [
+            ("/auth/register", {}),
+            ("/auth/token", {}),
+            ("/posts", {"Authorization": f"Bearer {token}"}),
+        ]:
+            status, _, answer = fetch(
+                f"{server.base}{path}",
+                {"Content-Type": "application/json", **credentials},
+                data=body,
+            )
+            assert (status, json.loads(answer)) == (
+                400,
+                {"detail": "JSON parse error - nested too deeply"},
+            ), path
+        time.sleep(0.2)  # let the workers flush their log lines
+        lines = server.log_lines()
+    assert not [line for line in lines if "RecursionError" in line or '"ERROR"' in line]
