@@ -12,6 +12,18 @@ from .permissions import may_see_email
 DUPLICATE_EMAIL = "A user with this email already exists."
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email in its stored form (users.managers.normalize_email), before the field's
+    validators run: the uniqueness check then compares what will be stored."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return User.objects.normalize_email(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+
+
 class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows it: never a password or its hash.
 
@@ -21,9 +33,10 @@ class UserSerializer(serializers.ModelSerializer):
     a cached list shared by every member must.
     """
 
-    email = serializers.EmailField(
+    email = NormalizedEmailField(
         max_length=254,
-        help_text="In responses, shown only to staff and to the user themselves.",
+        help_text="Stored lower-case, the domain in its IDNA form; lookalike characters are "
+        "refused. In responses, shown only to staff and to the user themselves.",
         # A friendly early answer; the database constraint still decides under races.
         validators=[
             UniqueValidator(queryset=User.objects.all(), lookup="iexact", message=DUPLICATE_EMAIL)
@@ -48,9 +61,6 @@ class UserSerializer(serializers.ModelSerializer):
             return self.context["show_emails"]
         request = self.context.get("request")
         return request is not None and may_see_email(request.user, instance.pk)
-
-    def validate_email(self, value):
-        return User.objects.normalize_email(value)
 
     def create(self, validated_data):
         return services.user_create(**validated_data)

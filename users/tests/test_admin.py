@@ -167,3 +167,31 @@ def test_staff_cannot_make_anyone_a_superuser_in_the_admin(client):
         assert response.status_code == 302
         target.refresh_from_db()
         assert not target.is_superuser
+
+
+@pytest.mark.parametrize(
+    "email", ["alice@exаmple.com", "alıce@example.com", "alice@ex\u200bample.com"]
+)
+def test_the_admin_forms_refuse_lookalike_emails(admin_client, email):
+    UserFactory(email="alice@example.com")
+    added = admin_client.post(
+        "/admin/users/user/add/", {"email": email, "name": "M", "usable_password": "false"}
+    )
+    assert added.status_code == 200
+    assert "errornote" in added.content.decode()
+    member = UserFactory()
+    changed = admin_client.post(
+        f"/admin/users/user/{member.pk}/change/",
+        {"email": email, "name": member.name, "is_active": "on"},
+    )
+    assert changed.status_code == 200
+    assert User.objects.get(pk=member.pk).email == member.email
+    assert User.objects.count() == 3  # root, alice and the member
+
+
+def test_the_admin_stores_the_normalised_email(admin_client):
+    admin_client.post(
+        "/admin/users/user/add/",
+        {"email": "New@Bücher.DE", "name": "N", "usable_password": "false"},
+    )
+    assert User.objects.filter(email="new@xn--bcher-kva.de").exists()

@@ -31,8 +31,8 @@ class TestCreate:
         body = response.json()
         assert set(body) == USER_FIELDS
         assert body["name"] == "Ann"
-        # The domain is normalised, the local part kept as typed.
-        assert body["email"] == "Ann@example.com"
+        # Stored in one form: lower-case (users.managers.normalize_email).
+        assert body["email"] == "ann@example.com"
         created = dt.datetime.fromisoformat(body["created_at"])
         assert created.utcoffset() == dt.timedelta(0)
         user = User.objects.get(pk=body["id"])
