@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,9 @@ MIDDLEWARE = [
     # First, so that the request id and the timing cover everything below.
     "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (SECURE_CSP below; /docs and /redoc
+    # their own, see config.urls).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the admin's static files with debug off, compressed and cached forever.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,11 +182,38 @@ STORAGES = {
 # admin forms a 400, both before the body is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=1_048_576)
 
+# --- Content Security Policy ----------------------------------------------------------
+# The smallest policies the pages satisfy, each found by loading them in Chromium
+# (core/tests/test_browser.py fails on any violation). The admin, and every JSON
+# answer: this server's scripts, styles, images and forms only, nothing inline,
+# nothing from elsewhere, never framed. Each other page adds only what it was seen
+# to need: the browsable API inline style attributes (DRF's templates; set by
+# core.renderers), Swagger UI (/docs) data: images (its icons), ReDoc (/redoc) those
+# too, inline <style> elements (its styled-components) and a worker from a blob (its
+# search index). A blocked request is reported by the browser, never allowed.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+BROWSABLE_API_CSP = {**SECURE_CSP, "style-src-attr": [CSP.UNSAFE_INLINE]}
+SWAGGER_UI_CSP = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
+REDOC_CSP = {
+    **SWAGGER_UI_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "worker-src": [CSP.SELF, "blob:"],
+}
+
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.SkipLimitPagination",
@@ -224,7 +255,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # The bearer token typed into "Authorize" stays in the page's memory, never in
+    # localStorage, where any script of this origin (and the next user) could read it.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
 }
 
 SIMPLE_JWT = {

@@ -1,5 +1,7 @@
 """The Users API and the auth endpoints: thin views delegating to the app's modules."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
@@ -113,6 +115,9 @@ class MeView(generics.RetrieveAPIView):
         return self.request.user
 
 
+# Responses that carry tokens (and their errors) are never kept by a browser or proxy:
+# Cache-Control: no-store (with no-cache, must-revalidate, private, max-age=0).
+@method_decorator(never_cache, name="dispatch")
 class TokenObtainView(TokenObtainPairView):
     """Sign in with email and password for an access and a refresh token."""
 
@@ -120,6 +125,7 @@ class TokenObtainView(TokenObtainPairView):
     schema_extra_error_codes = ("401",)
 
 
+@method_decorator(never_cache, name="dispatch")
 class TokenRefreshRotateView(TokenRefreshView):
     """Trade a refresh token for a new pair; the used one is blacklisted."""
 

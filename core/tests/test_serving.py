@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from django.utils.csp import build_policy
 from rest_framework_simplejwt.tokens import AccessToken
 
 from users.tests.factories import UserFactory
@@ -138,3 +139,46 @@ def test_gunicorn_answers_json_nested_too_deeply_with_a_400_and_logs_no_error(tm
         time.sleep(0.2)  # let the workers flush their log lines
         lines = server.log_lines()
     assert not [line for line in lines if "RecursionError" in line or '"ERROR"' in line]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_sends_no_store_on_tokens_and_each_pages_policy(static_root, tmp_path, settings):
+    credentials = {"email": "headers@example.com", "password": "violet-Otter-42-lamp"}
+    json_body = {"Content-Type": "application/json"}
+    env = service_env(STATIC_ROOT=str(static_root))
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        # Signed up through the server, so the password has the server's hasher.
+        status, _, _ = fetch(
+            f"{server.base}/auth/register",
+            json_body,
+            data=json.dumps({"name": "Headers", **credentials}).encode(),
+        )
+        assert status == 201
+        status, headers, body = fetch(
+            f"{server.base}/auth/token", json_body, data=json.dumps(credentials).encode()
+        )
+        assert status == 200
+        assert "no-store" in headers["Cache-Control"]
+        tokens = json.loads(body)
+        status, headers, _ = fetch(
+            f"{server.base}/auth/token/refresh",
+            json_body,
+            data=json.dumps({"refresh": tokens["refresh"]}).encode(),
+        )
+        assert status == 200
+        assert "no-store" in headers["Cache-Control"]
+
+        policies = {
+            "/admin/login/": settings.SECURE_CSP,
+            "/docs": settings.SWAGGER_UI_CSP,
+            "/redoc": settings.REDOC_CSP,
+        }
+        for path, policy in policies.items():
+            status, headers, _ = get(f"{server.base}{path}")
+            assert (status, headers["Content-Security-Policy"]) == (200, build_policy(policy))
+        # A bearer-token request takes the shortcut past the session middleware.
+        status, headers, _ = get(
+            f"{server.base}/users", {"Authorization": f"Bearer {tokens['access']}"}
+        )
+        assert status == 200
+        assert headers["Content-Security-Policy"] == build_policy(settings.SECURE_CSP)
