@@ -15,7 +15,11 @@ from rest_framework.permissions import AllowAny
 
 VERSIONED_PREFIX = "/api/{version}/"
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# DRF trims with Python's str.strip(), whose whitespace is not a JSON Schema regex's \s
+# (Python's adds \x1c-\x1f and \x85; ECMA's adds \ufeff): spelt out, so that "not blank"
+# means the same on both sides (core/tests/test_schema.py checks every character).
+_PYTHON_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_NO_NUL = rf"^[^\x00]*[^{_PYTHON_WHITESPACE}\x00][^\x00]*$"
 _OBJECT_IN_PATH = re.compile(r"\{(?!version\})\w+\}")
 
 _DETAIL = {
