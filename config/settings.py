@@ -51,8 +51,10 @@ MIDDLEWARE = [
     # First, so that the request id and the timing cover everything below.
     "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (SECURE_CSP below; /docs and /redoc
-    # their own, see config.urls).
+    # Content-Security-Policy on every response (SECURE_CSP below; the browsable API,
+    # /docs and /redoc their own). Above the bearer shortcut, which must answer exactly
+    # as the whole stack does. Cost: it builds the header for each response, about
+    # 19 µs of CPU (in-process, best of 5 × 20,000), 2-3 % of a cached page.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the admin's static files with debug off, compressed and cached forever.
     "whitenoise.middleware.WhiteNoiseMiddleware",
