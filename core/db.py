@@ -10,12 +10,14 @@ logger = logging.getLogger("core.db")
 
 UNIQUE_VIOLATION = "unique"
 FOREIGN_KEY_VIOLATION = "foreign_key"
+CHECK_VIOLATION = "check"
 
 # PostgreSQL SQLSTATEs; SQLite only says it in the message.
-_SQLSTATES = {"23505": UNIQUE_VIOLATION, "23503": FOREIGN_KEY_VIOLATION}
+_SQLSTATES = {"23505": UNIQUE_VIOLATION, "23503": FOREIGN_KEY_VIOLATION, "23514": CHECK_VIOLATION}
 _SQLITE_MESSAGES = {
     "UNIQUE constraint failed": UNIQUE_VIOLATION,
     "FOREIGN KEY": FOREIGN_KEY_VIOLATION,
+    "CHECK constraint failed": CHECK_VIOLATION,
 }
 
 

@@ -34,7 +34,8 @@ def page_key(request, name: str, paginated: bool = True) -> str:
 
     The bytes depend on scheme, host, path and every query parameter (the absolute
     `next`/`previous` links carry them all), so all of those go into the digest. Nothing
-    about the caller does: cached pages are identical for everyone allowed to see them.
+    about the caller does, except the audience a view adds to `name`: cached pages are
+    identical for everyone of that audience.
     """
     params = request.GET
     query = urlencode(sorted(params.lists()), doseq=True)
@@ -107,10 +108,17 @@ class CachedResponseMixin:
     checks, so a hit is subject to exactly the same rules as a miss. Only plain JSON is
     cached (the browsable API and `; indent=` variants are built each time).
 
-    `cached_pages` maps an action to (family, key name, paginated); the family may be a
-    function of the view, for a single object cached under its own generation. Only
-    actions whose answer is the same for everyone past `has_permission` belong here: a
-    hit skips the handler, and with it `get_object`'s object-level check.
+    `cached_pages` maps an action to (family, key name, paginated[, audience]); the
+    family may be a function of the view, for a single object cached under its own
+    generation. `audience`, a function of the view, names the variant of the page this
+    caller gets (users: "staff" pages show emails, "member" pages do not) and becomes
+    part of the key: variants are shared by everyone of one audience, never one per
+    caller. Only actions whose answer is the same for everyone of an audience past
+    `has_permission` belong here: a hit skips the handler, and with it `get_object`'s
+    object-level check.
+
+    A page over `CACHE_PAGE_MAX_BYTES` is served (as a MISS) but never stored: the cache
+    is shared, and one caller's oversized pages must not evict everyone's.
     """
 
     cached_pages: dict = {}
@@ -150,9 +158,11 @@ class CachedResponseMixin:
             return None
         if not _canonical_host(request):
             return None
-        family, name, paginated = spec
+        family, name, paginated, *audience = spec
         if callable(family):
             family = family(self)
+        if audience:
+            name = f"{name}:{audience[0](self)}"
         return family, page_key(request, name, paginated=paginated)
 
     def cached_response(self, produce):
@@ -170,6 +180,6 @@ class CachedResponseMixin:
         if _past_the_last_page(request, response):
             return response
         page = CachedPage.of(JSONRenderer().render(response.data))
-        if generation is not None:
+        if generation is not None and len(page.body) <= settings.CACHE_PAGE_MAX_BYTES:
             store_page(key, generation, page)
         return page_response(request, page, "MISS")

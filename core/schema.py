@@ -17,7 +17,11 @@ from core.filtering import KnownQueryParamsMixin
 
 VERSIONED_PREFIX = "/api/{version}/"
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# DRF trims with Python's str.strip(), whose whitespace is not a JSON Schema regex's \s
+# (Python's adds \x1c-\x1f and \x85; ECMA's adds \ufeff): spelt out, so that "not blank"
+# means the same on both sides (core/tests/test_schema.py checks every character).
+_PYTHON_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_NO_NUL = rf"^[^\x00]*[^{_PYTHON_WHITESPACE}\x00][^\x00]*$"
 _OBJECT_IN_PATH = re.compile(r"\{(?!version\})\w+\}")
 
 _DETAIL = {
@@ -68,6 +72,15 @@ class AutoSchema(SpectacularAutoSchema):
                 },
             )
         return responses
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A field required on input may be left out of a response (users' `email`, shown
+        # to some callers only): the serializer names it in `optional_in_response`.
+        optional = getattr(serializer, "optional_in_response", ())
+        if direction == "response" and optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)

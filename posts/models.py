@@ -2,10 +2,18 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from core.counting import CountedQuerySet
 from core.models import Counter
+
+# Characters, not bytes (PostgreSQL's LENGTH() and Python's len() agree). A post is
+# served inside cached pages of up to 100: without a bound, a few huge posts make every
+# page that holds them huge, in Redis and on the wire.
+CONTENT_MAX_LENGTH = 20_000
+CONTENT_MAX_LENGTH_CHECK = "posts_post_content_max_length"
 
 
 class PostManager(models.Manager.from_queryset(CountedQuerySet)):
@@ -30,7 +38,9 @@ class Post(models.Model):
         db_index=False,
     )
     title = models.CharField(max_length=200)
-    content = models.TextField()
+    # max_length on a TextField reaches the API serializer and the admin form; the CHECK
+    # constraint below is what the database enforces for every other writer.
+    content = models.TextField(max_length=CONTENT_MAX_LENGTH)
     # Set on insert (not auto_now_add, which would also overwrite the historic dates
     # that seed_demo_data writes); never editable through forms or the API.
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
@@ -42,6 +52,17 @@ class Post(models.Model):
         indexes = [
             # Listing a user's posts by id, and counting them, walk this index alone.
             models.Index(fields=["user", "id"], name="posts_user_id_id_idx"),
+        ]
+        constraints = [
+            # Added NOT VALID on PostgreSQL (posts/migrations/0004): posts stored before
+            # the limit stay as they are, every insert and update is checked.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("content"), CONTENT_MAX_LENGTH),
+                name=CONTENT_MAX_LENGTH_CHECK,
+                violation_error_message=(
+                    f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."
+                ),
+            ),
         ]
 
     def __str__(self):

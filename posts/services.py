@@ -1,13 +1,20 @@
 """Writes to posts, each atomic, with the foreign key as the final word on `user_id`."""
 
 from core.counting import lock_counters
-from core.db import FOREIGN_KEY_VIOLATION, write_atomically
+from core.db import CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, write_atomically
 from users.models import User
 
-from .models import Post
+from .models import CONTENT_MAX_LENGTH, Post
 
 # The user passed validation but was deleted before the insert: the FK says no.
 _USER_GONE = {FOREIGN_KEY_VIOLATION: {"user_id": ["This user does not exist."]}}
+# Content's only CHECK: an edit of a post stored before the limit (its content is not
+# in the request, yet PostgreSQL checks the whole new row).
+_CONTENT_TOO_LONG = {
+    CHECK_VIOLATION: {
+        "content": [f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."]
+    }
+}
 
 
 def post_create(*, user, title, content) -> Post:
@@ -24,7 +31,8 @@ def post_update(post: Post, **changes) -> Post:
     for field, value in changes.items():
         setattr(post, field, value)
     write_atomically(
-        lambda: post.save(update_fields=[f for f in changes if f != "user"] or None), _USER_GONE
+        lambda: post.save(update_fields=[f for f in changes if f != "user"] or None),
+        {**_USER_GONE, **_CONTENT_TOO_LONG},
     )
     return post
 

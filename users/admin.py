@@ -10,6 +10,7 @@ from core import cache as api_cache
 from . import accounts
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import User
+from .permissions import may_modify_user
 
 
 @admin.register(User)
@@ -48,6 +49,28 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["sign_out_everywhere"]
 
     LATEST_POSTS_SHOWN = 10
+    # What only a superuser may grant: with any of them, staff could make themselves
+    # the equal of one.
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+    def has_change_permission(self, request, obj=None):
+        # Only a superuser changes a superuser (users.permissions.may_modify_user, as in
+        # the API); staff still see one, read-only, with the view permission.
+        if obj is not None and not may_modify_user(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Checked for every selected row by the bulk delete action too.
+        if obj is not None and not may_modify_user(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and not request.user.is_superuser:
+            return (*readonly, *self.SUPERUSER_ONLY_FIELDS)
+        return readonly
 
     @admin.action(description="Sign out everywhere", permissions=["change"])
     def sign_out_everywhere(self, request, queryset):

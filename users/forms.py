@@ -1,5 +1,6 @@
 """Admin forms: the login, limited, and Django's user forms pointed at our fields."""
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
@@ -58,7 +59,18 @@ class AdminLoginForm(AdminAuthenticationForm):
             )
 
 
-class UserAdminCreationForm(AdminUserCreationForm):
+class NormalizedEmailMixin:
+    """The email in its stored form (users.managers.normalize_email), or the rule's
+    message on the field; uniqueness is then checked against what will be stored."""
+
+    def clean_email(self):
+        try:
+            return User.objects.normalize_email(self.cleaned_data["email"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code="invalid") from None
+
+
+class UserAdminCreationForm(NormalizedEmailMixin, AdminUserCreationForm):
     """Add a user in the admin, with or without a usable password."""
 
     class Meta:
@@ -66,7 +78,7 @@ class UserAdminCreationForm(AdminUserCreationForm):
         fields = ("email", "name")
 
 
-class UserAdminChangeForm(UserChangeForm):
+class UserAdminChangeForm(NormalizedEmailMixin, UserChangeForm):
     """Change a user in the admin; the password is changed through its own form."""
 
     class Meta:

@@ -3,6 +3,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -16,10 +17,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person using the API; staff also manage data in the admin."""
 
     name = models.CharField(max_length=150)
-    # unique=True satisfies auth check E003; the Upper() constraint below is what makes
-    # "Ann@x.io" and "ann@x.io" the same account, decided by the database under races.
-    # Upper, not Lower: Django compiles `email__iexact` to UPPER(email) = UPPER(%s), so
-    # the constraint's index also answers the duplicate check and sign-in lookups.
+    # Stored in one form (users.managers.normalize_email: lower-case, IDNA domain).
+    # unique=True satisfies auth check E003 and answers sign-in's exact lookup; the
+    # Upper() constraint below still makes "Ann@x.io" and "ann@x.io" one account for
+    # any writer that skips the manager, decided by the database under races. Upper,
+    # not Lower: Django compiles `email__iexact` to UPPER(email) = UPPER(%s), so the
+    # constraint's index also answers the serializer's duplicate check.
     email = models.EmailField(max_length=254, unique=True)
     # Set on insert (not auto_now_add, which would also overwrite the historic dates
     # that seed_demo_data writes); never editable through forms or the API.
@@ -81,7 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email)
+        try:
+            self.email = self.__class__.objects.normalize_email(self.email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from None
 
 
 class ReadOnlyUserError(TypeError):

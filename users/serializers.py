@@ -21,6 +21,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from . import services
 from .accounts import check_not_revoked
 from .models import User
+from .permissions import may_see_email
 from .sign_in import sign_in_attempt
 from .tokens import SingleUseRefreshToken
 from .user_fields import load_user_fields
@@ -28,27 +29,55 @@ from .user_fields import load_user_fields
 DUPLICATE_EMAIL = "A user with this email already exists."
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email in its stored form (users.managers.normalize_email), before the field's
+    validators run: the uniqueness check then compares what will be stored."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return User.objects.normalize_email(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+
+
 class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows it: never a password or its hash.
 
     `is_staff` and `is_superuser` are not fields, so no API call can grant them.
+    `email` is shown to staff and to the user themselves only (users.permissions): per
+    user by default, or for a whole response when the context says `show_emails`, as
+    a cached list shared by every member must.
     """
 
-    email = serializers.EmailField(
+    email = NormalizedEmailField(
         max_length=254,
+        help_text="Stored lower-case, the domain in its IDNA form; lookalike characters are "
+        "refused. In responses, shown only to staff and to the user themselves.",
         # A friendly early answer; the database constraint still decides under races.
         validators=[
             UniqueValidator(queryset=User.objects.all(), lookup="iexact", message=DUPLICATE_EMAIL)
         ],
     )
+    # core.schema documents these as optional in responses, whatever they are on input.
+    optional_in_response = ("email",)
 
     class Meta:
         model = User
         fields = ["id", "name", "email", "created_at"]
         read_only_fields = ["id", "created_at"]
 
-    def validate_email(self, value):
-        return User.objects.normalize_email(value)
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._shows_email_of(instance):
+            del data["email"]
+        return data
+
+    def _shows_email_of(self, instance) -> bool:
+        if "show_emails" in self.context:
+            return self.context["show_emails"]
+        request = self.context.get("request")
+        return request is not None and may_see_email(request.user, instance.pk)
 
     def create(self, validated_data):
         return services.user_create(**validated_data)

@@ -1,5 +1,7 @@
 """The Users API and the auth endpoints: thin views delegating to the app's modules."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
@@ -13,7 +15,7 @@ from core.throttling import AuthEndpointThrottle
 
 from . import selectors, services
 from .filters import UserFilterSet
-from .permissions import UserAccess
+from .permissions import UserAccess, users_page_audience
 from .serializers import (
     RefreshTokenRotationSerializer,
     RegisterSerializer,
@@ -33,14 +35,34 @@ class UserViewSet(KnownQueryParamsMixin, CachedResponseMixin, viewsets.ModelView
     permission_classes = [UserAccess]
     # One spelling per id (no leading zeros, at most 19 digits): one cached page per row.
     lookup_value_regex = "[1-9][0-9]{0,18}"
+    # Lists and one user's page come in two shared variants, "staff" (with emails) and
+    # "member" (without): users.permissions.users_page_audience says which a caller gets.
     cached_pages = {
-        "list": (api_cache.USERS, "users", True),
-        "search": (api_cache.USERS, "users", True),
+        "list": (api_cache.USERS, "users", True, lambda view: view.page_audience()),
+        "search": (api_cache.USERS, "users", True, lambda view: view.page_audience()),
         "stats": (api_cache.USERS, "users:stats", False),
         # One user's page lives under that user's generation, which their own saves and
         # deletion replace (users.signals): a write elsewhere leaves it cached.
-        "retrieve": (lambda view: api_cache.user_family(int(view.kwargs["pk"])), "user", False),
+        "retrieve": (
+            lambda view: api_cache.user_family(view.user_pk()),
+            "user",
+            False,
+            lambda view: view.page_audience(view.user_pk()),
+        ),
     }
+
+    def user_pk(self) -> int:
+        return int(self.kwargs["pk"])
+
+    def page_audience(self, user_pk=None) -> str:
+        return users_page_audience(self.request.user, user_pk)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("list", "search"):
+            # One page for every member, so no row may show its reader's own email.
+            context["show_emails"] = self.page_audience() == "staff"
+        return context
 
     def perform_destroy(self, instance):
         services.user_delete(instance)
@@ -88,7 +110,8 @@ class RegisterView(generics.CreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
-        return Response(UserSerializer(user).data, status=201)
+        # The new account is the caller's own: they see the email as it was stored.
+        return Response(UserSerializer(user, context={"show_emails": True}).data, status=201)
 
 
 class MeView(generics.RetrieveAPIView):
@@ -100,6 +123,9 @@ class MeView(generics.RetrieveAPIView):
         return self.request.user
 
 
+# Responses that carry tokens (and their errors) are never kept by a browser or proxy:
+# Cache-Control: no-store (with no-cache, must-revalidate, private, max-age=0).
+@method_decorator(never_cache, name="dispatch")
 class TokenObtainView(TokenObtainPairView):
     """Sign in with email and password for an access and a refresh token.
 
@@ -112,6 +138,7 @@ class TokenObtainView(TokenObtainPairView):
     schema_extra_error_codes = ("401",)
 
 
+@method_decorator(never_cache, name="dispatch")
 class TokenRefreshRotateView(TokenRefreshView):
     """Trade a refresh token for a new pair; the used one is blacklisted: it works once."""
 

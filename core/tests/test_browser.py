@@ -50,38 +50,89 @@ pytestmark = [
 ]
 
 
+# Reports every Content-Security-Policy violation of every document the page loads.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation([event.effectiveDirective, event.blockedURI, event.sourceFile,
+                             event.lineNumber, event.sample].join(" | "));
+});
+"""
+
+
+class BrowserPage:
+    """A page and what it did: requests made, requests refused, CSP violations."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requested, self.refused, self.csp_violations = [], [], []
+        self.expected_blocked = set()
+
+    def unexpected_csp_violations(self):
+        return [
+            text
+            for text in self.csp_violations
+            if not any(url in text for url in self.expected_blocked)
+        ]
+
+    def __iter__(self):  # page, requested, refused = browser_page
+        return iter((self.page, self.requested, self.refused))
+
+    def goto_with_csp(self, url):
+        """Open `url`, check it declares a Content-Security-Policy, and return the page."""
+        response = self.page.goto(url)
+        assert response.status == 200, url
+        assert "default-src 'self'" in response.headers["content-security-policy"], url
+        return self.page
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
-    """A fresh page whose every request is recorded, and refused unless on loopback."""
+    """A fresh page whose every request is recorded, and refused unless on loopback.
+
+    Every Content-Security-Policy violation (an event in the page, or Chromium's
+    "Refused to …" console message) is recorded too, and fails the test.
+    """
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test
     # makes between browser steps are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(exist_ok=True)
-    requested, refused = [], []
+    recorded = None
 
     def only_loopback(route):
         url = route.request.url
-        requested.append(url)
+        recorded.requested.append(url)
         scheme = urlsplit(url).scheme
         if scheme in {"data", "blob"} or urlsplit(url).hostname in LOOPBACK:
             route.continue_()
         else:
-            refused.append(url)
+            recorded.refused.append(url)
             route.abort()
+
+    def console_message(message):
+        if "Content Security Policy" in message.text:
+            recorded.csp_violations.append(message.text)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.route("**/*", only_loopback)
+        context.expose_function(
+            "reportCspViolation", lambda text: recorded.csp_violations.append(text)
+        )
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()
         page.set_default_timeout(20_000)
-        yield page, requested, refused
+        page.on("console", console_message)
+        recorded = BrowserPage(page)
+        yield recorded
         context.close()
         browser.close()
         # Inside Playwright's event loop the ORM used a connection of its own context,
         # which pytest-django does not know about: close it, or it outlives the test DB.
         connections.close_all()
-    record("browser", page_requests=len(requested))
+    record("browser", page_requests=len(recorded.requested))
+    unexpected = recorded.unexpected_csp_violations()
+    assert unexpected == [], "\n".join(unexpected)
 
 
 def api_get(base, path, token):
@@ -114,14 +165,14 @@ def test_staff_add_a_user_and_a_post_in_the_admin_and_the_api_shows_them_at_once
         api_get(live_server.url, path, token)
         assert api_get(live_server.url, path, token)[0] == "HIT"
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    browser_page.goto_with_csp(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", staff.email)
     page.fill("#id_password", TEST_PASSWORD)
     page.click("input[type=submit]")
     expect(page.locator("#site-name")).to_be_visible()
     expect(page.locator("#user-tools")).to_contain_text(staff.email)
 
-    page.goto(f"{live_server.url}/admin/users/user/add/")
+    browser_page.goto_with_csp(f"{live_server.url}/admin/users/user/add/")
     page.fill("#id_email", "made-in-browser@example.com")
     page.fill("#id_name", "Made In Browser")
     page.check("input[name=usable_password][value=true]")
@@ -132,7 +183,7 @@ def test_staff_add_a_user_and_a_post_in_the_admin_and_the_api_shows_them_at_once
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
     new_user = User.objects.get(email="made-in-browser@example.com")
 
-    page.goto(f"{live_server.url}/admin/posts/post/add/")
+    browser_page.goto_with_csp(f"{live_server.url}/admin/posts/post/add/")
     page.fill("#id_title", "Written in a real browser")
     page.fill("#id_content", "Through the admin, with the autocomplete widget.")
     # The author is a select2 autocomplete backed by the admin's search, never a
@@ -154,6 +205,10 @@ def test_staff_add_a_user_and_a_post_in_the_admin_and_the_api_shows_them_at_once
     made = [p for p in posts["results"] if p["title"] == "Written in a real browser"]
     assert len(made) == 1
     assert made[0]["user_id"] == author.pk
+    # The browsable API, with the admin's session.
+    browser_page.goto_with_csp(f"{live_server.url}/users?limit=5")
+    expect(page.locator(".response-info")).to_contain_text("Made In Browser")
+    page.screenshot(path=ARTIFACTS / "browsable-api.png", full_page=True)
     assert refused == []
     assert {urlsplit(url).hostname for url in requested} <= LOOPBACK
 
@@ -165,7 +220,7 @@ def test_docs_render_from_local_assets_and_try_it_out_succeeds_with_a_token(
     member = UserFactory(name="Docs reader")
     token = sign_in_api(live_server.url, member)
 
-    page.goto(f"{live_server.url}/docs")
+    browser_page.goto_with_csp(f"{live_server.url}/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Users & Posts API")
 
     page.click(".swagger-ui .auth-wrapper .authorize")
@@ -175,6 +230,11 @@ def test_docs_render_from_local_assets_and_try_it_out_succeeds_with_a_token(
     bearer.locator("button.authorize").click()
     expect(bearer).to_contain_text("Authorized")
     dialog.locator("button.close-modal").click()
+    # The token lives in the page's memory only: nothing another script on this origin,
+    # or the next person at this browser, could read back.
+    stored = page.evaluate("JSON.stringify({...localStorage, ...sessionStorage})")
+    assert token not in stored
+    assert "authorized" not in json.loads(stored)
 
     operation = page.locator("#operations-api-api_v1_users_list")
     operation.locator(".opblock-summary").click()
@@ -254,3 +314,18 @@ def test_a_password_reset_from_the_email_to_a_new_sign_in(
     member.refresh_from_db()
     assert member.check_password(new_password)
     assert refused == [], refused
+
+
+def test_redoc_renders_from_local_assets_within_its_policy(live_server, browser_page):
+    page, requested, refused = browser_page
+    # ReDoc's bundle shows Redocly's logo from its CDN, whatever the options: the policy
+    # blocks exactly that, and the page works without it.
+    redocly_logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    browser_page.expected_blocked.add(redocly_logo)
+    browser_page.goto_with_csp(f"{live_server.url}/redoc")
+    expect(page.locator("h1")).to_contain_text("Users & Posts API", timeout=20_000)
+    expect(page.locator("body")).to_contain_text("/api/v1/users/search")
+    assert all(redocly_logo in text for text in browser_page.csp_violations)
+    page.screenshot(path=ARTIFACTS / "redoc.png", full_page=True)
+    assert refused == [], refused
+    assert {urlsplit(url).hostname for url in requested} <= LOOPBACK

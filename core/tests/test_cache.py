@@ -5,6 +5,7 @@ import json
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
@@ -53,25 +54,79 @@ class TestHitsAndMisses:
         assert hit["ETag"] == miss["ETag"]
         assert hit["Content-Type"] == "application/json"
 
-    def test_users_pages_are_keyed_visibly_by_skip_and_limit(self, member_client, data):
+    def test_users_pages_are_keyed_visibly_by_role_skip_and_limit(
+        self, member_client, staff_client, data
+    ):
         member_client.get("/users?skip=0&limit=10")
         member_client.get("/users?limit=3&skip=2")
+        staff_client.get("/users?limit=3&skip=2")
         keys = {k.decode() for k in get_redis_connection("default").keys("*")}
-        assert any(":users:0:10:" in key for key in keys), keys
-        assert any(":users:2:3:" in key for key in keys), keys
+        assert any(":users:member:0:10:" in key for key in keys), keys
+        assert any(":users:member:2:3:" in key for key in keys), keys
+        assert any(":users:staff:2:3:" in key for key in keys), keys
 
     def test_parameter_order_does_not_split_the_cache(self, member_client, data):
         member_client.get("/users?skip=1&limit=2")
         assert member_client.get("/users?limit=2&skip=1")["X-Cache"] == "HIT"
 
-    def test_bytes_are_the_same_for_every_caller(self, member_client, staff_client, data):
-        first = member_client.get("/users")
+    @pytest.mark.parametrize("path", ["/users", "/users/search?name=member", "/posts"])
+    def test_bytes_are_the_same_for_every_caller_of_one_role(
+        self, member_client, staff_client, data, path
+    ):
+        first = member_client.get(path)
         other_member = APIClient()
         other_member.force_authenticate(UserFactory())
-        for client in (other_member, staff_client):
-            response = client.get("/users")
-            assert response["X-Cache"] == "HIT"
-            assert response.content == first.content
+        response = other_member.get(path)
+        assert response["X-Cache"] == "HIT"
+        assert response.content == first.content
+        staff_first = staff_client.get(path)
+        other_staff = APIClient()
+        other_staff.force_authenticate(UserFactory(is_staff=True))
+        response = other_staff.get(path)
+        assert response["X-Cache"] == "HIT"
+        assert response.content == staff_first.content
+
+    def test_user_lists_are_cached_once_per_role_and_never_mix(
+        self, member_client, staff_client, data
+    ):
+        member_page = member_client.get("/users")
+        staff_page = staff_client.get("/users")
+        assert (member_page["X-Cache"], staff_page["X-Cache"]) == ("MISS", "MISS")
+        assert b'"email"' not in member_page.content
+        assert data.email.encode() in staff_page.content
+        assert member_client.get("/users").content == member_page.content
+        assert staff_client.get("/users").content == staff_page.content
+
+    def test_one_users_page_shows_the_email_only_to_them_and_staff_and_is_never_per_caller(
+        self, data
+    ):
+        def client_of(user):
+            client = APIClient()
+            client.force_authenticate(user)
+            return client
+
+        path = f"/users/{data.pk}"
+        others = [client_of(UserFactory()) for _ in range(2)]
+        staff = [client_of(UserFactory(is_staff=True)) for _ in range(2)]
+        seen = [
+            (response["X-Cache"], "email" in response.json())
+            for response in (
+                client_of(data).get(path),  # themselves: with the email
+                others[0].get(path),  # another member: without, whatever was cached
+                others[1].get(path),  # the same bytes as for the first other member
+                staff[0].get(path),  # staff: the page with the email, as its owner got it
+                staff[1].get(path),
+                client_of(data).get(path),
+            )
+        ]
+        assert seen == [
+            ("MISS", True),
+            ("MISS", False),
+            ("HIT", False),
+            ("HIT", True),
+            ("HIT", True),
+            ("HIT", True),
+        ]
 
     def test_host_and_scheme_are_part_of_the_key(self, member_client, data):
         member_client.get("/users?limit=1")
@@ -484,3 +539,44 @@ def test_racing_readers_and_writers_end_with_every_cached_page_equal_to_the_data
         fresh = c.get(page)
         assert fresh["X-Cache"] == "MISS"
         assert json.loads(cached.content) == json.loads(fresh.content), page
+
+
+class TestPageSizeCap:
+    """A page over CACHE_PAGE_MAX_BYTES is served but never stored."""
+
+    def stored_page(self, rf, path, name):
+        """What the cache holds under the key of `path`'s page (None: nothing)."""
+        return cache.get(pages.page_key(rf.get(path), name))
+
+    def test_an_oversized_page_is_a_miss_every_time_and_leaves_no_key(
+        self, member_client, user, settings, rf
+    ):
+        settings.CACHE_PAGE_MAX_BYTES = 8_000
+        PostFactory.create_batch(3, user=user, content="x" * 3_000)
+        first, second = member_client.get("/posts"), member_client.get("/posts")
+        assert len(first.content) > 8_000
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "MISS")
+        assert first.content == second.content
+        assert first["ETag"] == second["ETag"]
+        assert self.stored_page(rf, "/posts", "posts") is None
+        # Still answers conditional requests, from the page it just built.
+        again = member_client.get("/posts", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+
+    def test_a_page_within_the_cap_is_stored(self, member_client, user, settings, rf):
+        settings.CACHE_PAGE_MAX_BYTES = 8_000
+        PostFactory.create_batch(3, user=user, content="x" * 1_000)
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert member_client.get("/posts")["X-Cache"] == "HIT"
+        assert self.stored_page(rf, "/posts", "posts") is not None
+
+    def test_the_default_cap_keeps_a_page_of_maximal_posts_out(
+        self, member_client, user, rf, settings
+    ):
+        assert 256 * 1024 <= settings.CACHE_PAGE_MAX_BYTES <= 1024 * 1024
+        # Ten posts at the content limit, in four-byte characters: about 800 KB.
+        PostFactory.create_batch(10, user=user, content="\U0001f44d" * 20_000)
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert member_client.get("/posts")["X-Cache"] == "MISS"
+        assert self.stored_page(rf, "/posts", "posts") is None

@@ -281,3 +281,47 @@ def test_other_unicode_and_control_characters_round_trip_exactly(member_client, 
     assert (stored.title, stored.content) == (text[:200], text)
     fetched = member_client.get(f"/posts/{stored.pk}").json()
     assert (fetched["title"], fetched["content"]) == (text[:200], text)
+
+
+def nested(depth: int, inner: bytes = b"") -> bytes:
+    return b"[" * depth + inner + b"]" * depth
+
+
+TOO_DEEP = {"the issue's 40 KB body": 20_000, "100,000 levels": 100_000, "1 MB": 500_000}
+NESTED_TOO_DEEPLY = {"detail": "JSON parse error - nested too deeply"}
+
+
+@pytest.mark.parametrize("depth", TOO_DEEP.values(), ids=TOO_DEEP.keys())
+def test_json_nested_too_deeply_is_a_400_on_every_write(member_client, user, own_post, depth):
+    for method, path, valid in write_targets(user, own_post):
+        field = next(iter(valid))
+        bodies = [
+            nested(depth),
+            b'{"%s": ' % field.encode() + nested(depth) + b"}",
+            b'{"ignored": ' + nested(depth) + b"}",
+        ]
+        for body in bodies:
+            response = post_raw(member_client, path, body, method=method)
+            assert response.status_code == 400, (method, path, response.content)
+            assert response.json() == NESTED_TOO_DEEPLY
+    assert Post.objects.count() == 1
+
+
+@pytest.mark.parametrize("path", ["/auth/register", "/auth/token", "/auth/token/refresh"])
+def test_json_nested_too_deeply_is_a_400_before_sign_in(api_client, path):
+    response = post_raw(api_client, path, nested(20_000))
+    assert response.status_code == 400
+    assert response.json() == NESTED_TOO_DEEPLY
+
+
+def test_nesting_the_decoder_accepts_is_refused_or_ignored_like_any_wrong_type(member_client):
+    deep_but_parsed = nested(2_000, b"1")
+    response = post_raw(
+        member_client, "/posts", b'{"title": "T", "content": ' + deep_but_parsed + b"}"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["content"]
+    response = post_raw(
+        member_client, "/posts", b'{"title": "T", "content": "C", "x": ' + deep_but_parsed + b"}"
+    )
+    assert response.status_code == 201

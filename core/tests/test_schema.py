@@ -3,9 +3,11 @@
 import json
 from collections import Counter
 
+import jsonschema_rs
 import pytest
 from django.core.management import call_command
 
+from core.schema import NOT_BLANK_NO_NUL
 from users.tests.factories import UserFactory
 
 EXPECTED_OPERATIONS = {
@@ -149,3 +151,22 @@ class TestVersions:
 
     def test_an_unknown_version_is_404(self, member_client):
         assert member_client.get("/api/v2/users").status_code == 404
+
+
+# Every character Python's str.strip() removes, which is what DRF trims before its blank
+# check: the schema's "not blank" must mean the same, in a JSON Schema (ECMA) regex.
+PYTHON_WHITESPACE = [c for c in map(chr, range(0x3001)) if c.isspace()]
+
+
+@pytest.mark.parametrize("blank", PYTHON_WHITESPACE + ["\x1c\x1f \u3000"], ids=repr)
+def test_the_not_blank_pattern_refuses_what_drf_trims_to_nothing(blank):
+    not_blank = jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK_NO_NUL})
+    assert not not_blank.is_valid(blank)
+    assert not_blank.is_valid(f"{blank}x{blank}")
+
+
+def test_the_not_blank_pattern_accepts_what_drf_keeps():
+    not_blank = jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK_NO_NUL})
+    assert "\ufeff".strip() == "\ufeff"  # a BOM is not whitespace to Python
+    assert not_blank.is_valid("\ufeff")
+    assert not not_blank.is_valid("a\x00b")

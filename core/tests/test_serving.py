@@ -8,6 +8,10 @@ import json
 import time
 
 import pytest
+from django.utils.csp import build_policy
+from rest_framework_simplejwt.tokens import AccessToken
+
+from users.tests.factories import UserFactory
 
 from .servers import Gunicorn, fetch, free_port, get, manage, service_env
 
@@ -109,3 +113,72 @@ def test_https_mode_redirects_plain_http_but_not_probes_or_forwarded_https(tmp_p
         status, headers, _ = get(f"{server.base}/users", {"X-Forwarded-Proto": "https"})
         assert status == 401
         assert "max-age=31536000" in headers["Strict-Transport-Security"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_answers_json_nested_too_deeply_with_a_400_and_logs_no_error(tmp_path, settings):
+    token = AccessToken.for_user(UserFactory())
+    body = b"[" * 20_000 + b"]" * 20_000  # the issue's 40 KB body
+    # The tests' key, so that the server accepts the token signed here.
+    env = service_env(DJANGO_SECRET_KEY=settings.SECRET_KEY)
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        for path, credentials in [
+            ("/auth/register", {}),
+            ("/auth/token", {}),
+            ("/posts", {"Authorization": f"Bearer {token}"}),
+        ]:
+            status, _, answer = fetch(
+                f"{server.base}{path}",
+                {"Content-Type": "application/json", **credentials},
+                data=body,
+            )
+            assert (status, json.loads(answer)) == (
+                400,
+                {"detail": "JSON parse error - nested too deeply"},
+            ), path
+        time.sleep(0.2)  # let the workers flush their log lines
+        lines = server.log_lines()
+    assert not [line for line in lines if "RecursionError" in line or '"ERROR"' in line]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_sends_no_store_on_tokens_and_each_pages_policy(static_root, tmp_path, settings):
+    credentials = {"email": "headers@example.com", "password": "violet-Otter-42-lamp"}
+    json_body = {"Content-Type": "application/json"}
+    env = service_env(STATIC_ROOT=str(static_root))
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        # Signed up through the server, so the password has the server's hasher.
+        status, _, _ = fetch(
+            f"{server.base}/auth/register",
+            json_body,
+            data=json.dumps({"name": "Headers", **credentials}).encode(),
+        )
+        assert status == 201
+        status, headers, body = fetch(
+            f"{server.base}/auth/token", json_body, data=json.dumps(credentials).encode()
+        )
+        assert status == 200
+        assert "no-store" in headers["Cache-Control"]
+        tokens = json.loads(body)
+        status, headers, _ = fetch(
+            f"{server.base}/auth/token/refresh",
+            json_body,
+            data=json.dumps({"refresh": tokens["refresh"]}).encode(),
+        )
+        assert status == 200
+        assert "no-store" in headers["Cache-Control"]
+
+        policies = {
+            "/admin/login/": settings.SECURE_CSP,
+            "/docs": settings.SWAGGER_UI_CSP,
+            "/redoc": settings.REDOC_CSP,
+        }
+        for path, policy in policies.items():
+            status, headers, _ = get(f"{server.base}{path}")
+            assert (status, headers["Content-Security-Policy"]) == (200, build_policy(policy))
+        # A bearer-token request takes the shortcut past the session middleware.
+        status, headers, _ = get(
+            f"{server.base}/users", {"Authorization": f"Bearer {tokens['access']}"}
+        )
+        assert status == 200
+        assert headers["Content-Security-Policy"] == build_policy(settings.SECURE_CSP)

@@ -89,3 +89,13 @@ def test_user_change_page_shows_count_and_latest_posts(admin_client):
     assert newest.title in content
     assert f">{oldest.title}<" not in content  # only the latest ten are listed
     assert ">12<" in content
+
+
+def test_add_form_refuses_content_over_the_limit(admin_client):
+    author = UserFactory()
+    response = admin_client.post(
+        "/admin/posts/post/add/", {"user": author.pk, "title": "Long", "content": "x" * 20_001}
+    )
+    assert response.status_code == 200
+    assert "at most 20000 characters" in response.content.decode()
+    assert not Post.objects.exists()

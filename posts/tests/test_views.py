@@ -7,7 +7,7 @@ from posts.models import Post
 from users.models import User
 from users.tests.factories import UserFactory
 
-from .factories import PostFactory
+from .factories import PostFactory, post_from_before_the_content_limit
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +287,32 @@ class TestHostileInput:
         response = member_client.get(path, {"user_id": ""})
         assert response.status_code == 200
         assert response.json()["count"] == 2
+
+
+class TestContentLength:
+    """`content` holds at most CONTENT_MAX_LENGTH characters, on every write."""
+
+    @pytest.mark.parametrize("method", ["post", "put", "patch"])
+    def test_the_maximum_is_accepted_and_one_more_is_400(self, member_client, user, method):
+        post = PostFactory(user=user, content="Kept")
+        path = "/posts" if method == "post" else f"/posts/{post.pk}"
+        write = getattr(member_client, method)
+        response = write(path, {"title": "T", "content": "x" * 20_001}, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == ["content"]
+        assert list(Post.objects.values_list("content", flat=True)) == ["Kept"]
+        response = write(path, {"title": "T", "content": "é" * 20_000}, format="json")
+        assert response.status_code == (201 if method == "post" else 200)
+        assert len(response.json()["content"]) == 20_000
+
+    def test_editing_an_older_over_long_post_asks_for_shorter_content(self, member_client, user):
+        post = post_from_before_the_content_limit(user=user, content="x" * 30_000)
+        assert len(member_client.get(f"/posts/{post.pk}").json()["content"]) == 30_000
+        # Only the title is sent, but PostgreSQL checks the whole new row: a 400, not a 500.
+        response = member_client.patch(f"/posts/{post.pk}", {"title": "New"}, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == ["content"]
+        response = member_client.patch(
+            f"/posts/{post.pk}", {"title": "New", "content": "short"}, format="json"
+        )
+        assert response.status_code == 200

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from users.models import User
 
@@ -148,3 +149,125 @@ class TestLoginLimits:
         assert "Retry-After" not in response
         assert not self.signed_in(client)
         assert client.get(self.URL).status_code == 200  # the page itself still shows
+
+
+def admin_user(role):
+    """A superuser, or staff holding every users permission, signed in to the admin."""
+    if role == "superuser":
+        return UserFactory(is_staff=True, is_superuser=True)
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="users"))
+    return staff
+
+
+# (what the actor does to a superuser, {actor: expected status}); 403 comes from the
+# admin's PermissionDenied, as JSON.
+SUPERUSER_ADMIN_TABLE = [
+    ("change", {"staff": 403, "superuser": 302}),
+    ("password", {"staff": 403, "superuser": 302}),
+    ("delete", {"staff": 403, "superuser": 302}),
+    ("bulk delete", {"staff": 403, "superuser": 302}),
+]
+
+
+def act_on(client, action, target):
+    base = f"/admin/users/user/{target.pk}"
+    if action == "change":
+        form = {"email": "taken-over@x.io", "name": "Taken", "is_active": "on"}
+        return client.post(f"{base}/change/", {**form, "is_staff": "on", "is_superuser": "on"})
+    if action == "password":
+        new = {"password1": "N3w-password-xyz", "password2": "N3w-password-xyz"}
+        return client.post(f"{base}/password/", {**new, "usable_password": "true"})
+    if action == "delete":
+        return client.post(f"{base}/delete/", {"post": "yes"})
+    other = UserFactory()
+    return client.post(
+        "/admin/users/user/",
+        {"action": "delete_selected", "_selected_action": [other.pk, target.pk], "post": "yes"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "expected"),
+    [
+        pytest.param(action, actor, statuses[actor], id=f"{actor}-{action}")
+        for action, statuses in SUPERUSER_ADMIN_TABLE
+        for actor in statuses
+    ],
+)
+def test_only_a_superuser_changes_or_deletes_a_superuser_in_the_admin(
+    client, action, actor, expected
+):
+    target = UserFactory(is_staff=True, is_superuser=True, email="root-target@x.io")
+    client.force_login(admin_user(actor))
+    users_before = User.objects.count()
+    response = act_on(client, action, target)
+    assert response.status_code == expected, response.content.decode()[:2000]
+    if expected == 403:
+        target.refresh_from_db()
+        assert (target.email, target.check_password(TEST_PASSWORD)) == ("root-target@x.io", True)
+        assert User.objects.count() == users_before + (action == "bulk delete")
+
+
+def test_staff_see_a_superuser_read_only_and_without_a_delete_link(client):
+    target = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user("staff"))
+    response = client.get(f"/admin/users/user/{target.pk}/change/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="email"' not in content
+    assert f"/admin/users/user/{target.pk}/delete/" not in content
+
+
+def test_staff_still_change_members_in_the_admin(client):
+    member = UserFactory()
+    client.force_login(admin_user("staff"))
+    response = client.post(
+        f"/admin/users/user/{member.pk}/change/",
+        {"email": member.email, "name": "Changed", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.name == "Changed"
+
+
+def test_staff_cannot_make_anyone_a_superuser_in_the_admin(client):
+    staff = admin_user("staff")
+    client.force_login(staff)
+    for target in (staff, UserFactory()):
+        response = client.post(
+            f"/admin/users/user/{target.pk}/change/",
+            {"email": target.email, "name": "N", "is_active": "on", "is_staff": "on"}
+            | {"is_superuser": "on"},
+        )
+        assert response.status_code == 302
+        target.refresh_from_db()
+        assert not target.is_superuser
+
+
+@pytest.mark.parametrize(
+    "email", ["alice@exаmple.com", "alıce@example.com", "alice@ex\u200bample.com"]
+)
+def test_the_admin_forms_refuse_lookalike_emails(admin_client, email):
+    UserFactory(email="alice@example.com")
+    added = admin_client.post(
+        "/admin/users/user/add/", {"email": email, "name": "M", "usable_password": "false"}
+    )
+    assert added.status_code == 200
+    assert "errornote" in added.content.decode()
+    member = UserFactory()
+    changed = admin_client.post(
+        f"/admin/users/user/{member.pk}/change/",
+        {"email": email, "name": member.name, "is_active": "on"},
+    )
+    assert changed.status_code == 200
+    assert User.objects.get(pk=member.pk).email == member.email
+    assert User.objects.count() == 3  # root, alice and the member
+
+
+def test_the_admin_stores_the_normalised_email(admin_client):
+    admin_client.post(
+        "/admin/users/user/add/",
+        {"email": "New@Bücher.DE", "name": "N", "usable_password": "false"},
+    )
+    assert User.objects.filter(email="new@xn--bcher-kva.de").exists()

@@ -531,3 +531,90 @@ class TestAdminAccess:
             "/admin/login/?next=/admin/", {"username": staff.email, "password": TEST_PASSWORD}
         )
         assert client.get("/admin/").status_code == 200
+
+
+# The issue's lookalikes of alice@example.com, each a different string that the old
+# rules stored as a new account (or, for the dotless ı, signed in as alice).
+LOOKALIKES = {
+    "Cyrillic а in the domain": "alice@exаmple.com",
+    "its punycode form": "alice@xn--exmple-4nf.com",
+    "full-width letter in the domain": "alice@exａmple.com",
+    "full-width letter in the local part": "ａlice@example.com",
+    "zero-width space in the domain": "alice@ex\u200bample.com",
+    "zero-width space in the local part": "al\u200bice@example.com",
+    "quoted local part": '"alice"@example.com',
+    "dotless ı": "alıce@example.com",
+}
+
+
+class TestLookalikeEmails:
+    """No lookalike of a stored email registers next to it or signs in as it."""
+
+    @pytest.fixture
+    def alice(self):
+        return UserFactory(email="alice@example.com")
+
+    @pytest.mark.parametrize("email", LOOKALIKES.values(), ids=LOOKALIKES.keys())
+    def test_a_lookalike_is_refused_at_registration_and_never_signs_in(
+        self, api_client, alice, email
+    ):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "Mallory", "email": email, "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["email"]
+        assert User.objects.count() == 1
+        sign_in = api_client.post(
+            "/auth/token", {"email": email, "password": TEST_PASSWORD}, format="json"
+        )
+        assert sign_in.status_code == 401
+        assert "access" not in sign_in.json()
+
+    @pytest.mark.parametrize("email", LOOKALIKES.values(), ids=LOOKALIKES.keys())
+    def test_staff_cannot_create_or_rename_to_a_lookalike_either(self, staff_client, alice, email):
+        created = staff_client.post("/users", {"name": "M", "email": email}, format="json")
+        assert created.status_code == 400
+        assert list(created.json()) == ["email"]
+        other = UserFactory()
+        renamed = staff_client.patch(f"/users/{other.pk}", {"email": email}, format="json")
+        assert renamed.status_code == 400
+        assert User.objects.get(pk=other.pk).email == other.email
+
+    def test_the_same_address_in_another_letter_case_is_the_same_account(self, api_client, alice):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "A", "email": "ALICE@Example.COM", "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.json() == {"email": ["A user with this email already exists."]}
+        sign_in = api_client.post(
+            "/auth/token", {"email": "Alice@EXAMPLE.com", "password": TEST_PASSWORD}, format="json"
+        )
+        assert sign_in.status_code == 200
+
+    def test_an_internationalised_domain_is_stored_as_idna_and_signs_in_either_way(
+        self, api_client
+    ):
+        response = api_client.post(
+            "/auth/register",
+            {"name": "Jörg", "email": "Joerg@Bücher.de", "password": STRONG_PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 201
+        assert response.json()["email"] == "joerg@xn--bcher-kva.de"
+        for typed in ("joerg@bücher.de", "JOERG@XN--BCHER-KVA.DE"):
+            sign_in = api_client.post(
+                "/auth/token", {"email": typed, "password": STRONG_PASSWORD}, format="json"
+            )
+            assert sign_in.status_code == 200, typed
+
+    def test_the_admin_login_refuses_a_lookalike(self, client):
+        UserFactory(email="alice@example.com", is_staff=True)
+        response = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "alıce@example.com", "password": TEST_PASSWORD},
+        )
+        assert response.status_code == 200  # the form again, with its error
+        assert "_auth_user_id" not in client.session

@@ -1,9 +1,14 @@
 """The user model and its manager, against the real database."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from users.models import User
+from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +32,34 @@ def test_created_at_is_timezone_aware_and_set_on_insert():
     assert user.check_password("s3cret-pass!")
 
 
-def test_manager_normalises_the_email_domain():
+def test_manager_stores_the_email_normalised():
+    # The rule itself is table-tested in test_managers.py.
     user = User.objects.create_user(email="Ann@EXAMPLE.com", name="A")
-    assert user.email == "Ann@example.com"
+    assert user.email == "ann@example.com"
+    with pytest.raises(ValidationError):
+        User.objects.create_user(email="ann@exаmple.com", name="Lookalike")
+
+
+def test_the_migration_stores_emails_of_the_old_rule_normalised():
+    migration = importlib.import_module("users.migrations.0008_store_emails_normalised")
+    stored_then_now = {
+        "Ann@example.com": "ann@example.com",
+        "bob@Bücher.de": "bob@xn--bcher-kva.de",
+        "carol@example.com": "carol@example.com",
+        # Refused by the rule: left for staff to correct.
+        "dan@exаmple.com": "dan@exаmple.com",
+        "alıce@example.com": "alıce@example.com",
+        # Normalises to an address another row holds: left as well.
+        "eve@bücher.de": "eve@bücher.de",
+        "eve@xn--bcher-kva.de": "eve@xn--bcher-kva.de",
+    }
+    users = {}
+    for stored in stored_then_now:
+        users[stored] = UserFactory()
+        User.objects.filter(pk=users[stored].pk).update(email=stored)  # around the manager
+    migration.store_emails_normalised(django_apps, schema_editor=None)
+    for stored, now in stored_then_now.items():
+        assert User.objects.get(pk=users[stored].pk).email == now
 
 
 def test_create_superuser_sets_the_flags():

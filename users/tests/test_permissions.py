@@ -7,6 +7,7 @@ Callers sign in with real bearer tokens, so authentication is exercised as deplo
 import pytest
 from rest_framework.test import APIClient
 
+from conftest import bearer_client
 from conftest import client_for_role as client_for
 
 from .factories import TEST_PASSWORD, UserFactory
@@ -102,3 +103,57 @@ def test_staff_create_with_a_password_applies_the_validators():
     )
     assert response.status_code == 400
     assert "password" in response.json()
+
+
+# Who may change or delete a superuser: only another superuser (or they themselves).
+# (method, body, {actor: expected status}) against a superuser who is not the caller.
+TAKE_OVER = {"name": "It", "email": "taken-over@x.io"}
+SUPERUSER_TARGET_TABLE = [
+    ("get", None, {"member": 200, "staff": 200, "superuser": 200}),
+    ("put", TAKE_OVER, {"member": 403, "staff": 403, "superuser": 200}),
+    ("patch", {"email": "taken-over@x.io"}, {"member": 403, "staff": 403, "superuser": 200}),
+    ("delete", None, {"member": 403, "staff": 403, "superuser": 204}),
+]
+ACTORS = {
+    "member": {},
+    "staff": {"is_staff": True},
+    "superuser": {"is_staff": True, "is_superuser": True},
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "actor", "expected"),
+    [
+        pytest.param(method, body, actor, statuses[actor], id=f"{actor}-{method}")
+        for method, body, statuses in SUPERUSER_TARGET_TABLE
+        for actor in ACTORS
+    ],
+)
+def test_only_a_superuser_changes_or_deletes_a_superuser(method, body, actor, expected):
+    target = UserFactory(is_staff=True, is_superuser=True, email="root@x.io")
+    response = getattr(bearer_client(UserFactory(**ACTORS[actor])), method)(
+        f"/users/{target.pk}", body, format="json"
+    )
+    assert response.status_code == expected, response.content
+    if expected == 403:
+        target.refresh_from_db()
+        assert target.email == "root@x.io"
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_staff_still_change_and_delete_other_staff_and_members(method):
+    staff = UserFactory(is_staff=True)
+    for target in (UserFactory(), UserFactory(is_staff=True)):
+        response = getattr(bearer_client(staff), method)(
+            f"/users/{target.pk}", {"name": "N", "email": f"n{target.pk}@x.io"}, format="json"
+        )
+        assert response.status_code in {200, 204}, response.content
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_superuser_may_change_or_delete_themselves(method):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    response = getattr(bearer_client(root), method)(
+        f"/users/{root.pk}", {"name": "Me", "email": "me@x.io"}, format="json"
+    )
+    assert response.status_code in {200, 204}, response.content

@@ -32,8 +32,8 @@ class TestCreate:
         body = response.json()
         assert set(body) == USER_FIELDS
         assert body["name"] == "Ann"
-        # The domain is normalised, the local part kept as typed.
-        assert body["email"] == "Ann@example.com"
+        # Stored in one form: lower-case (users.managers.normalize_email).
+        assert body["email"] == "ann@example.com"
         created = dt.datetime.fromisoformat(body["created_at"])
         assert created.utcoffset() == dt.timedelta(0)
         user = User.objects.get(pk=body["id"])
@@ -420,3 +420,54 @@ class TestHostileInput:
         response = getattr(staff_client, method)(f"/users/{pk}", data, format="json")
         assert response.status_code == 404
         assert "detail" in response.json()
+
+
+PUBLIC_FIELDS = {"id", "name", "created_at"}
+
+
+class TestEmailVisibility:
+    """Emails are shown to staff and to the user themselves; members see none of the others'.
+
+    Cached pages are shared per audience, never per caller (core/tests/test_cache.py).
+    """
+
+    @pytest.mark.parametrize("path", ["/users?limit=100", "/users/search?name=member&limit=100"])
+    def test_a_member_harvests_no_email_from_the_lists_not_even_their_own(
+        self, member_client, user, path
+    ):
+        make_users(3)
+        for _ in range(2):  # the miss, then the cached page
+            results = member_client.get(path).json()["results"]
+            assert len(results) == 4
+            assert all(set(row) == PUBLIC_FIELDS for row in results)
+            assert user.email not in member_client.get(path).content.decode()
+
+    @pytest.mark.parametrize("path", ["/users?limit=100", "/users/search?name=member&limit=100"])
+    def test_staff_see_every_email_in_the_lists(self, staff_client, member_client, path):
+        others = make_users(3)
+        member_client.get(path)  # a member's page is cached first
+        results = staff_client.get(path).json()["results"]
+        assert {row["email"] for row in results} >= {u.email for u in others}
+
+    def test_a_member_sees_their_own_email_but_not_anothers(self, member_client, user):
+        other = UserFactory()
+        for _ in range(2):
+            assert member_client.get(f"/users/{user.pk}").json()["email"] == user.email
+            assert set(member_client.get(f"/users/{other.pk}").json()) == PUBLIC_FIELDS
+        assert member_client.get("/auth/me").json()["email"] == user.email
+
+    def test_writes_answer_with_the_email_to_whoever_may_see_it(self, member_client, user):
+        response = member_client.patch(f"/users/{user.pk}", {"name": "Me"}, format="json")
+        assert response.json()["email"] == user.email
+
+    def test_staff_see_the_email_of_anyone(self, staff_client, user):
+        assert staff_client.get(f"/users/{user.pk}").json()["email"] == user.email
+        created = staff_client.post("/users", {"name": "N", "email": "n@x.io"}, format="json")
+        assert created.json()["email"] == "n@x.io"
+
+    def test_the_schema_marks_email_optional_in_responses_only(self, client):
+        components = client.get("/openapi.json").json()["components"]["schemas"]
+        assert "email" in components["User"]["properties"]
+        assert "email" not in components["User"]["required"]
+        assert "staff" in components["User"]["properties"]["email"]["description"]
+        assert "email" in components["UserRequest"]["required"]
