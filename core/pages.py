@@ -177,9 +177,8 @@ class CachedResponseMixin:
         response = produce()
         if response.status_code != 200:
             return response
-        if _past_the_last_page(request, response):
-            return response
         page = CachedPage.of(JSONRenderer().render(response.data))
-        if generation is not None and len(page.body) <= settings.CACHE_PAGE_MAX_BYTES:
+        keep = len(page.body) <= settings.CACHE_PAGE_MAX_BYTES
+        if generation is not None and keep and not _past_the_last_page(request, response):
             store_page(key, generation, page)
         return page_response(request, page, "MISS")

@@ -74,12 +74,23 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Sign out everywhere", permissions=["change"])
     def sign_out_everywhere(self, request, queryset):
-        """Refuse every token the selected users hold (users.accounts.revoke_tokens)."""
-        user_ids = list(queryset.values_list("pk", flat=True))
-        accounts.revoke_tokens(user_ids)
+        """Refuse every token the selected users hold (users.accounts.revoke_tokens).
+
+        Only a superuser signs out a superuser (users.permissions.may_modify_user): the
+        others among the selection are left alone and named in the message.
+        """
+        selected = list(queryset.only("pk", "email", "is_superuser"))
+        allowed = [u for u in selected if may_modify_user(request.user, u)]
+        refused = [u for u in selected if u not in allowed]
+        accounts.revoke_tokens([u.pk for u in allowed])
         self.message_user(
-            request, f"{len(user_ids)} user(s) signed out everywhere.", messages.SUCCESS
+            request, f"{len(allowed)} user(s) signed out everywhere.", messages.SUCCESS
         )
+        if refused:
+            names = ", ".join(u.email for u in refused)
+            self.message_user(
+                request, f"Only a superuser may sign out a superuser: {names}.", messages.ERROR
+            )
 
     def delete_queryset(self, request, queryset):
         # The bulk delete action; invalidate explicitly rather than trust that every

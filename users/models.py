@@ -71,16 +71,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
+    def set_unusable_password(self):
+        # The admin's "disable password-based authentication" and the ORM's way to lock
+        # an account: it sets no `_password`, yet must end earlier tokens like a change.
+        super().set_unusable_password()
+        self._password_disabled = True
+
     def save(self, *args, **kwargs):
         # AbstractBaseUser keeps `_password` from set_password() until the save; its
         # hash upgrade on sign-in clears it first, so only a real change counts.
         deactivated = self._loaded_is_active is True and self.__dict__.get("is_active") is False
-        if not self._state.adding and (self._password is not None or deactivated):
+        password_changed = self._password is not None or getattr(self, "_password_disabled", False)
+        if not self._state.adding and (password_changed or deactivated):
             self.tokens_valid_after = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
         super().save(*args, **kwargs)
         self._loaded_is_active = self.__dict__.get("is_active")
+        self._password_disabled = False
 
     def clean(self):
         super().clean()

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.utils.encoding import force_bytes
@@ -146,6 +147,46 @@ class TestChangesOutsideTheApi:
         assert response.status_code == 302, response.content
         assert_revoked(access, refresh)
         assert sign_in(user.email, NEW_PASSWORD)[0] == 200
+
+    def test_disabling_the_password_in_the_admin_kills_earlier_tokens(
+        self, superuser_client, user, on_commit
+    ):
+        access, refresh = earlier_tokens(user)
+        assert me(access) == 200
+        response = on_commit(
+            lambda: superuser_client.post(
+                f"/admin/users/user/{user.pk}/password/",
+                {"usable_password": "false", "unset-password": "1"},
+            )
+        )
+        assert response.status_code == 302, response.content
+        assert not User.objects.get(pk=user.pk).has_usable_password()
+        assert_revoked(access, refresh)
+
+    def test_set_unusable_password_and_save_in_the_orm(self, user, on_commit):
+        access, refresh = earlier_tokens(user)
+        assert me(access) == 200
+        user = User.objects.get(pk=user.pk)
+        user.set_unusable_password()
+        on_commit(lambda: user.save(update_fields=["password"]))
+        assert_revoked(access, refresh)
+
+    def test_staff_cannot_sign_out_a_superuser(self, client, on_commit):
+        staff = UserFactory(is_staff=True)
+        staff.user_permissions.add(*Permission.objects.filter(codename="change_user"))
+        root = UserFactory(is_staff=True, is_superuser=True)
+        access, refresh = earlier_tokens(root)
+        client.force_login(staff)
+        response = on_commit(
+            lambda: client.post(
+                "/admin/users/user/",
+                {"action": "sign_out_everywhere", "_selected_action": [root.pk]},
+            )
+        )
+        assert response.status_code == 302
+        assert User.objects.get(pk=root.pk).tokens_valid_after is None
+        assert me(access) == 200
+        assert refresh_status(refresh) == 200
 
     def test_set_password_and_save_in_the_orm(self, user, on_commit):
         access, refresh = earlier_tokens(user)
