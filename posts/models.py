@@ -54,7 +54,7 @@ class Post(models.Model):
             models.Index(fields=["user", "id"], name="posts_user_id_id_idx"),
         ]
         constraints = [
-            # Added NOT VALID on PostgreSQL (posts/migrations/0004): posts stored before
+            # Added NOT VALID on PostgreSQL (posts/migrations/0005): posts stored before
             # the limit stay as they are, every insert and update is checked.
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("content"), CONTENT_MAX_LENGTH),

@@ -15,6 +15,7 @@ from .account_serializers import (
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
 )
+from .sign_in import account_key
 from .throttling import AccountThrottle, body_field
 
 RESET_ACCEPTED = "If an active account uses this address, a reset link is on its way."
@@ -58,8 +59,8 @@ class PasswordResetView(AccountView):
 
     def throttle_account(self, request):
         email = body_field(request, "email")
-        # Sign-in ignores letter case, so "Ann@x.io" and "ann@x.io" share one budget.
-        return f"email:{email.strip().lower()}" if email else None
+        # Every spelling of one account's address shares one budget, as for sign-in.
+        return f"email:{account_key(email)}" if email else None
 
     def act(self, request, email):
         accounts.password_reset_request(email)
@@ -76,7 +77,11 @@ class PasswordResetConfirmView(AccountView):
 
     def throttle_account(self, request):
         uid = body_field(request, "uid")
-        return f"uid:{uid}" if uid else None
+        if not uid:
+            return None
+        # Many strings decode to one pk (padding, stray characters, "01"): key on the pk.
+        pk = accounts.user_pk_from_uid(uid)
+        return f"uid:{pk}" if pk is not None else f"uid:{uid}"
 
     def act(self, request, uid, token, new_password):
         accounts.password_reset_confirm(uid, token, new_password)

@@ -130,7 +130,7 @@ def send_password_reset(email: str) -> None:
     emails.send_password_reset(user, reset_link(user))
 
 
-def _user_pk_from_uid(uid: str) -> int | None:
+def user_pk_from_uid(uid: str) -> int | None:
     try:
         pk = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
@@ -144,7 +144,7 @@ def password_reset_confirm(uid: str, token: str, new_password: str) -> None:
     The token is bound to the password hash and last sign-in, so it works once; the
     row is locked first so that two uses of one link cannot both pass the check.
     """
-    pk = _user_pk_from_uid(uid)
+    pk = user_pk_from_uid(uid)
     if pk is None:
         # Malformed, so not from a link of ours; whether an account exists stays unsaid.
         raise ValidationError({"uid": [BAD_UID]})

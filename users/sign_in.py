@@ -6,7 +6,11 @@ by default). An unknown email is counted exactly like a real one, so the limit t
 nothing about which accounts exist.
 """
 
+from django.core.exceptions import ValidationError
+
 from core.throttling import Attempt, FailedAttemptsThrottle
+
+from .managers import normalize_email
 
 failed_sign_ins = FailedAttemptsThrottle("account")
 
@@ -14,10 +18,15 @@ failed_sign_ins = FailedAttemptsThrottle("account")
 def account_key(email: str) -> str:
     """Every spelling that signs in to one account maps to one key.
 
-    Sign-in matches emails in any letter case (UPPER(email) in PostgreSQL); casefolding
-    is at least as broad, so no case variant gets a budget of its own.
+    Sign-in compares the typed address in its stored form (users.managers.
+    normalize_email), so the key is that form: letter case, a Unicode or punycode
+    domain, NFC or NFD all share one budget. A form the rule refuses signs in to no
+    one; it is keyed as typed, casefolded.
     """
-    return str(email).strip().casefold()
+    try:
+        return normalize_email(str(email).strip())
+    except ValidationError:
+        return str(email).strip().casefold()
 
 
 def sign_in_attempt(email: str) -> Attempt:

@@ -483,6 +483,23 @@ class TestThrottling:
             APIClient().post("/auth/password/reset/confirm", body, REMOTE_ADDR="10.0.2.2")
         )
 
+    def test_other_spellings_of_a_uid_share_its_budget(self, user, rates):
+        rates()
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        spellings = [uid, f"{uid}==", f"{uid[:1]}.{uid[1:]}"]
+        statuses = [
+            APIClient()
+            .post(
+                "/auth/password/reset/confirm",
+                {"uid": spelling, "token": "1-x", "new_password": NEW_PASSWORD},
+                REMOTE_ADDR=f"10.0.3.{i}",
+            )
+            .status_code
+            for i, spelling in enumerate(spellings)
+        ]
+        assert statuses[:2] == [400, 400]
+        assert statuses[2] == 429
+
     def test_password_changes_per_user(self, user, rates):
         rates()
         body = {"old_password": "wrong-guess-1", "new_password": NEW_PASSWORD}

@@ -483,6 +483,22 @@ class TestThrottling:
         ]
         assert statuses[-1] == 429
 
+    def test_the_spellings_of_an_international_domain_share_one_budget(
+        self, api_client, account_rate
+    ):
+        UserFactory(email="ann@bücher.de")  # stored as ann@xn--bcher-kva.de
+        spellings = [
+            "ann@bücher.de",
+            "ann@xn--bcher-kva.de",
+            "ann@bu\u0308cher.de",
+            "ANN@BÜCHER.DE",
+        ]
+        statuses = [
+            self.sign_in_from(api_client, f"198.51.100.{i}", spellings[i % 4]).status_code
+            for i in range(6)
+        ]
+        assert statuses == [401] * 5 + [429]
+
     def test_an_unknown_email_is_limited_exactly_like_a_real_one(
         self, api_client, user, account_rate
     ):
