@@ -4,10 +4,10 @@ Sign-in now compares the normalised address exactly, so rows stored under the ol
 ("Ann@example.com", "ann@bücher.de") are rewritten to it ("ann@example.com",
 "ann@xn--bcher-kva.de"). Only rows not already in that form are read (a million
 lower-case ASCII rows cost one indexed scan and no write). A row the rule refuses (a
-lookalike stored before it) or whose normalised form another row already holds is
-left as it was: it cannot sign in until staff correct its email in the admin.
+lookalike stored before it), whose normalised form another row already holds, or
+whose normalised form is longer than the column is left as it was: it cannot sign in until staff correct its email in the admin.
 Rewrites go around model signals; cached pages and signed-in users' fields that show
-an old form expire within CACHE_TTL / USER_CACHE_TTL (or run `clear_api_cache`).
+an old form expire within CACHE_TTL / USER_FIELDS_MAX_AGE (or run `clear_api_cache`).
 """
 
 from django.core.exceptions import ValidationError
@@ -30,7 +30,8 @@ def store_emails_normalised(apps, schema_editor):
             normalised = normalize_email(email)
         except ValidationError:
             continue
-        if normalised == email:
+        # The punycode form can outgrow the column (254): such a row is left as it was.
+        if normalised == email or len(normalised) > 254:
             continue
         if User.objects.filter(email__iexact=normalised).exclude(pk=pk).exists():
             continue
