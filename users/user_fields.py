@@ -30,8 +30,17 @@ from .models import User
 
 # What requests need of the signed-in user. Not the password hash: it stays in the
 # database (the cached user reads it from there if asked, see CachedUser).
-CACHED_FIELDS = ("id", "name", "email", "created_at", "is_staff", "is_superuser", "is_active")
-CACHED_FIELDS += ("tokens_valid_after",)  # tokens issued before: users.accounts
+# `tokens_valid_after`: tokens issued before it are refused (users.accounts).
+CACHED_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "created_at",
+    "is_staff",
+    "is_superuser",
+    "is_active",
+    "tokens_valid_after",
+)
 
 
 def format_of(layout: int, fields) -> str:
